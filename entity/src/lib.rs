@@ -1,0 +1,22 @@
+//! Sea-ORM entities: one module per table. These are table rows, not API shapes;
+//! the server's `domain` layer turns them into views.
+
+pub mod category;
+pub mod login_throttle;
+pub mod post;
+pub mod post_tag;
+pub mod profile;
+pub mod refresh_token;
+pub mod tag;
+pub mod user;
+
+pub mod prelude {
+    pub use super::category::Entity as Category;
+    pub use super::login_throttle::Entity as LoginThrottle;
+    pub use super::post::Entity as Post;
+    pub use super::post_tag::Entity as PostTag;
+    pub use super::profile::Entity as Profile;
+    pub use super::refresh_token::Entity as RefreshToken;
+    pub use super::tag::Entity as Tag;
+    pub use super::user::Entity as User;
+}

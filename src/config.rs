@@ -1,0 +1,173 @@
+//! One typed configuration, read from the environment (and `.env`). Every knob is
+//! documented in README.md; tests build a `Config` directly and relax the limits.
+
+use std::{fmt, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
+
+/// Server configuration. Field docs double as `--help` text.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+    /// Folder for the SQLite database, the generated JWT secret and other local state.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL (`sqlite://…` or `postgres://…`); defaults to `sqlite://<DATA_DIR>/sparkle.db`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Most connections kept in the database pool.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+    /// HMAC secret for access tokens; when unset, one is generated once and kept in DATA_DIR.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// `iss` claim of access tokens.
+    #[arg(long, env = "JWT_ISSUER", default_value = "sparkle-universe")]
+    pub jwt_issuer: String,
+    /// `aud` claim of access tokens.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "sparkle-universe-api")]
+    pub jwt_audience: String,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token, in days.
+    #[arg(long, env = "REFRESH_TOKEN_TTL_DAYS", default_value_t = 30)]
+    pub refresh_token_ttl_days: u64,
+    /// Argon2id memory cost in KiB (the crate's default, 19 MiB).
+    #[arg(long, env = "ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    #[arg(long, env = "ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// Failed logins for one email address before it is locked.
+    #[arg(long, env = "LOGIN_LOCKOUT_ATTEMPTS", default_value_t = 5)]
+    pub login_lockout_attempts: u32,
+    /// How long a locked email address stays locked, in minutes.
+    #[arg(long, env = "LOGIN_LOCKOUT_MINUTES", default_value_t = 15)]
+    pub login_lockout_minutes: u64,
+    /// Login, register and password-reset attempts per client (`count/window`).
+    #[arg(long, env = "RATE_LIMIT_AUTH", default_value = "5/15m")]
+    pub rate_limit_auth: RateLimit,
+    /// Requests of any kind per client.
+    #[arg(long, env = "RATE_LIMIT_API", default_value = "1000/1h")]
+    pub rate_limit_api: RateLimit,
+    /// Posts created per user.
+    #[arg(long, env = "RATE_LIMIT_POST_CREATE", default_value = "10/1h")]
+    pub rate_limit_post_create: RateLimit,
+    /// Largest accepted request body, in bytes (REST and GraphQL).
+    #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
+    pub body_limit_bytes: usize,
+    /// Deepest GraphQL selection accepted.
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 10)]
+    pub graphql_max_depth: usize,
+    /// Highest GraphQL query complexity accepted (a connection field counts `first` times its children).
+    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 2_000)]
+    pub graphql_max_complexity: usize,
+    /// Most operations in one batched GraphQL request.
+    #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10)]
+    pub graphql_max_batch: usize,
+    /// Most aliases-plus-fields in one GraphQL document.
+    #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 30)]
+    pub graphql_max_aliases: usize,
+    /// Largest page any list returns (REST `limit`, GraphQL `first`).
+    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100)]
+    pub max_page_size: u64,
+    /// Development mode: GraphQL "did you mean" suggestions on.
+    #[arg(long, env = "DEV_MODE", default_value_t = false)]
+    pub dev_mode: bool,
+}
+
+impl Config {
+    /// The configured database URL, or the embedded SQLite file under the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/sparkle.db?mode=rwc", self.data_dir.display()))
+    }
+
+    /// Defaults, as if no environment variable were set.
+    pub fn defaults() -> Self {
+        use clap::{Args, FromArgMatches};
+        let matches = Config::augment_args(clap::Command::new("sparkle"))
+            .no_binary_name(true)
+            .try_get_matches_from(Vec::<String>::new())
+            .ok();
+        matches
+            .and_then(|m| Config::from_arg_matches(&m).ok())
+            .unwrap_or_else(|| unreachable!("every field has a default"))
+    }
+}
+
+/// A secret string that never appears in logs or `Debug` output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() < 32 {
+            return Err("must be at least 32 characters".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// `count` actions per `window`, written `5/15m`, `1000/1h`, `20/1d` or `10/30s`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub count: u32,
+    pub window: Duration,
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not a rate like 5/15m, 1000/1h or 20/1d");
+        let (count, window) = s.split_once('/').ok_or_else(bad)?;
+        let count: u32 = count.trim().parse().map_err(|_| bad())?;
+        let window = window.trim();
+        let split = window.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (amount, unit) = window.split_at(split);
+        let amount: u64 = amount.parse().map_err(|_| bad())?;
+        let seconds = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            _ => return Err(bad()),
+        };
+        if count == 0 || amount == 0 {
+            return Err(bad());
+        }
+        Ok(Self {
+            count,
+            window: Duration::from_secs(amount * seconds),
+        })
+    }
+}
+
+impl RateLimit {
+    /// A limit generous enough never to be reached (for tests and benchmarks).
+    pub fn unlimited() -> Self {
+        Self {
+            count: u32::MAX,
+            window: Duration::from_secs(1),
+        }
+    }
+}

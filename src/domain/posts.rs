@@ -1,0 +1,647 @@
+//! Posts: listing (recent, popular, trending), reading, writing and deleting.
+//!
+//! * popular  = views·0.1 + reactions·2 + comments·3, over all published posts;
+//! * trending = popular · e^(−0.1·age in days), over posts published in the last 7 days.
+//!   `e^(−0.1·age)` is `e^(−0.1·now) · e^(0.1·published)`; the first factor is the
+//!   same for every post, so ranking by `popular · trending_weight` (the second
+//!   factor, stored at publication) gives exactly the trending order.
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use entity::{post, post_tag};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    ExprTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    new_id, now,
+    pagination::{OffsetPage, PageWindow},
+    taxonomy::{self, CategoryView, MAX_TAG_CHARS, MAX_TAGS_PER_POST, TagView},
+    text::{derive_excerpt, slugify, trimmed_non_empty},
+    users::{self, AuthorSummary},
+    validate::Validator,
+};
+use crate::{
+    auth::{Caller, Viewer},
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// Longest post content, in characters.
+pub const MAX_CONTENT_CHARS: usize = 100_000;
+/// Trending considers posts published this many days ago at most.
+const TRENDING_WINDOW_DAYS: i64 = 7;
+/// The popularity score, in SQL.
+const POPULAR_SCORE_SQL: &str = r#"("views" * 0.1 + "reaction_count" * 2 + "comment_count" * 3)"#;
+/// The trending score (up to a factor shared by all posts), in SQL.
+const TRENDING_SCORE_SQL: &str =
+    r#"(("views" * 0.1 + "reaction_count" * 2 + "comment_count" * 3) * "trending_weight")"#;
+
+/// List order.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Deserialize,
+    Serialize,
+    schemars::JsonSchema,
+    async_graphql::Enum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum PostSort {
+    /// Newest publication first.
+    #[default]
+    Recent,
+    /// Highest views·0.1 + reactions·2 + comments·3 first.
+    Popular,
+    /// The popular score decayed by e^(−0.1·age in days), last 7 days only.
+    Trending,
+}
+
+/// Which published posts to list.
+#[derive(Clone, Debug, Default)]
+pub struct PostFilter {
+    pub sort: PostSort,
+    /// Category slug or id.
+    pub category: Option<String>,
+    /// Tag name or slug.
+    pub tag: Option<String>,
+}
+
+/// Comment and reaction totals of a post.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject,
+)]
+pub struct PostCounts {
+    pub comments: i64,
+    pub reactions: i64,
+}
+
+/// A post in lists (the seed's `Post`).
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PostView {
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub excerpt: Option<String>,
+    pub cover_image: Option<String>,
+    pub youtube_video_id: Option<String>,
+    pub published: bool,
+    pub views: i64,
+    pub author: AuthorSummary,
+    #[serde(rename = "_count")]
+    pub count: PostCounts,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// One post with its content, tags and category (the seed's `PostDetail`).
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PostDetailView {
+    #[serde(flatten)]
+    pub post: PostView,
+    pub content: String,
+    pub tags: Vec<TagView>,
+    pub category: Option<CategoryView>,
+}
+
+impl PostView {
+    fn new(row: &post::Model, author: AuthorSummary) -> Self {
+        Self {
+            id: row.id.clone(),
+            slug: row.slug.clone(),
+            title: row.title.clone(),
+            excerpt: row.excerpt.clone(),
+            cover_image: row.cover_image.clone(),
+            youtube_video_id: row.youtube_video_id.clone(),
+            published: row.published,
+            views: row.views,
+            author,
+            count: counts(row),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            published_at: row.published_at,
+        }
+    }
+}
+
+/// The comment and reaction totals of a row.
+pub fn counts(row: &post::Model) -> PostCounts {
+    PostCounts {
+        comments: row.comment_count,
+        reactions: row.reaction_count,
+    }
+}
+
+/// Fields of a new post.
+#[derive(Debug, Deserialize, schemars::JsonSchema, async_graphql::InputObject)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatePostInput {
+    /// 1–255 characters.
+    #[schemars(length(max = 255))]
+    pub title: String,
+    /// At most 100,000 characters.
+    pub content: String,
+    /// At most 500 characters; derived from the content when absent.
+    #[schemars(length(max = 500))]
+    pub excerpt: Option<String>,
+    /// An http(s) image URL.
+    #[schemars(url)]
+    pub cover_image: Option<String>,
+    /// Tag names (at most 10); unknown tags are created.
+    pub tags: Option<Vec<String>>,
+    /// Publish now (default: save as a draft).
+    #[serde(default)]
+    #[graphql(default)]
+    pub published: bool,
+    /// An existing category's id.
+    pub category_id: Option<String>,
+    /// The YouTube video the post is about (11 characters).
+    pub youtube_video_id: Option<String>,
+}
+
+/// Changes to a post: absent fields stay; an empty string clears an optional field.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema, async_graphql::InputObject)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdatePostInput {
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub excerpt: Option<String>,
+    pub cover_image: Option<String>,
+    /// Replaces every tag of the post.
+    pub tags: Option<Vec<String>>,
+    pub published: Option<bool>,
+    pub category_id: Option<String>,
+    pub youtube_video_id: Option<String>,
+}
+
+/// Published posts matching `filter`, in `window`, and (when asked) how many match in all.
+pub async fn list(
+    state: &AppState,
+    filter: &PostFilter,
+    window: PageWindow,
+    with_total: bool,
+) -> AppResult<(Vec<post::Model>, Option<u64>)> {
+    let mut query = post::Entity::find()
+        .filter(post::Column::Published.eq(true))
+        .filter(post::Column::DeletedAt.is_null());
+    if let Some(category) = &filter.category {
+        match taxonomy::find_category(&state.db, category).await? {
+            Some(category) => query = query.filter(post::Column::CategoryId.eq(category.id)),
+            None => return Ok((Vec::new(), with_total.then_some(0))),
+        }
+    }
+    if let Some(tag) = &filter.tag {
+        match taxonomy::find_tag(&state.db, tag).await? {
+            Some(tag) => {
+                query =
+                    query.filter(post::Column::Id.in_subquery(taxonomy::post_ids_with_tag(&tag.id)))
+            }
+            None => return Ok((Vec::new(), with_total.then_some(0))),
+        }
+    }
+    query = match filter.sort {
+        PostSort::Recent => query,
+        PostSort::Popular => query.order_by(Expr::cust(POPULAR_SCORE_SQL), Order::Desc),
+        PostSort::Trending => query
+            .filter(post::Column::PublishedAt.gte(now() - TimeDelta::days(TRENDING_WINDOW_DAYS)))
+            .order_by(Expr::cust(TRENDING_SCORE_SQL), Order::Desc),
+    };
+    let query = query
+        .order_by_desc(post::Column::PublishedAt)
+        .order_by_desc(post::Column::Id);
+    let total = match with_total {
+        true => Some(query.clone().count(&state.db).await?),
+        false => None,
+    };
+    let rows = query
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// A page of published posts as REST shows it.
+pub async fn list_page(
+    state: &AppState,
+    filter: &PostFilter,
+    window: PageWindow,
+) -> AppResult<OffsetPage<PostView>> {
+    let (rows, total) = list(state, filter, window, true).await?;
+    let views = post_views(state, &rows).await?;
+    Ok(OffsetPage::new(views, total.unwrap_or_default(), window))
+}
+
+/// List views of `rows`, with their authors loaded in one statement.
+async fn post_views(state: &AppState, rows: &[post::Model]) -> AppResult<Vec<PostView>> {
+    let author_ids: Vec<String> = rows.iter().map(|row| row.author_id.clone()).collect();
+    let authors = users::users_by_ids(&state.db, &author_ids).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            authors
+                .get(&row.author_id)
+                .map(|author| PostView::new(row, author.into()))
+        })
+        .collect())
+}
+
+/// The full view of one post.
+pub async fn detail_view(state: &AppState, row: post::Model) -> AppResult<PostDetailView> {
+    let ids = [row.id.clone()];
+    let mut tags = taxonomy::tags_by_post_ids(&state.db, &ids).await?;
+    let category = match &row.category_id {
+        Some(id) => taxonomy::categories_by_ids(&state.db, std::slice::from_ref(id))
+            .await?
+            .remove(id),
+        None => None,
+    };
+    let post = post_views(state, std::slice::from_ref(&row))
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound("Post author"))?;
+    Ok(PostDetailView {
+        post,
+        content: row.content,
+        tags: tags.remove(&row.id).unwrap_or_default(),
+        category,
+    })
+}
+
+/// Reads a post by id or slug and counts the view. Drafts are visible to their
+/// author and to moderators only; deleted posts to no one.
+pub async fn read(state: &AppState, caller: &Caller, id_or_slug: &str) -> AppResult<post::Model> {
+    let mut row = find_visible(state, caller, id_or_slug).await?;
+    if row.published {
+        post::Entity::update_many()
+            .col_expr(post::Column::Views, Expr::col(post::Column::Views).add(1))
+            .filter(post::Column::Id.eq(&row.id))
+            .exec(&state.db)
+            .await?;
+        row.views += 1;
+    }
+    Ok(row)
+}
+
+async fn find_visible(
+    state: &AppState,
+    caller: &Caller,
+    id_or_slug: &str,
+) -> AppResult<post::Model> {
+    let row = post::Entity::find()
+        .filter(
+            Condition::any()
+                .add(post::Column::Id.eq(id_or_slug))
+                .add(post::Column::Slug.eq(id_or_slug)),
+        )
+        .filter(post::Column::DeletedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("Post"))?;
+    let visible = row.published
+        || caller
+            .viewer
+            .as_ref()
+            .is_some_and(|viewer| viewer.owns_or_moderates(&row.author_id));
+    if visible {
+        Ok(row)
+    } else {
+        Err(AppError::NotFound("Post"))
+    }
+}
+
+/// Posts by one author, newest first: all of them for the author and moderators,
+/// published ones for everyone else.
+pub async fn list_by_author(
+    state: &AppState,
+    caller: &Caller,
+    author_id: &str,
+    window: PageWindow,
+) -> AppResult<(Vec<post::Model>, u64)> {
+    let mut query = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(author_id))
+        .filter(post::Column::DeletedAt.is_null());
+    let sees_drafts = caller
+        .viewer
+        .as_ref()
+        .is_some_and(|viewer| viewer.owns_or_moderates(author_id));
+    if !sees_drafts {
+        query = query.filter(post::Column::Published.eq(true));
+    }
+    let query = query
+        .order_by_desc(post::Column::CreatedAt)
+        .order_by_desc(post::Column::Id);
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Creates a post for the caller.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: CreatePostInput,
+) -> AppResult<post::Model> {
+    let viewer = caller.viewer()?;
+    state.limits.post_create.check(&caller.rate_key())?;
+    let mut validator = Validator::default();
+    validator.length("title", &input.title, 1, 255);
+    validator.length("content", &input.content, 1, MAX_CONTENT_CHARS);
+    let fields = OptionalFields {
+        excerpt: input.excerpt.as_deref(),
+        cover_image: input.cover_image.as_deref(),
+        tags: input.tags.as_deref(),
+        youtube_video_id: input.youtube_video_id.as_deref(),
+    };
+    fields.validate(&mut validator);
+    validator.finish()?;
+    let category_id = existing_category_id(state, input.category_id.as_deref()).await?;
+
+    let created_at = now();
+    let excerpt =
+        trimmed_non_empty(input.excerpt).unwrap_or_else(|| derive_excerpt(&input.content));
+    let txn = state.db.begin().await?;
+    let mut row = post::ActiveModel {
+        id: Set(new_id()),
+        slug: Set(String::new()),
+        title: Set(input.title.trim().to_owned()),
+        content: Set(input.content),
+        excerpt: Set(Some(excerpt)),
+        cover_image: Set(trimmed_non_empty(input.cover_image)),
+        youtube_video_id: Set(trimmed_non_empty(input.youtube_video_id)),
+        published: Set(false),
+        published_at: Set(None),
+        views: Set(0),
+        comment_count: Set(0),
+        reaction_count: Set(0),
+        trending_weight: Set(0.0),
+        author_id: Set(viewer.id.clone()),
+        category_id: Set(category_id.flatten()),
+        created_at: Set(created_at),
+        updated_at: Set(created_at),
+        deleted_at: Set(None),
+    };
+    if input.published {
+        publish(&mut row, created_at);
+    }
+    row.slug = Set(unique_slug(&txn, &input.title).await?);
+    let post = row.insert(&txn).await.map_err(|err| {
+        AppError::unique_violation(
+            err,
+            "title",
+            "A post with this slug was just created; retry",
+        )
+    })?;
+    if let Some(tags) = &input.tags {
+        replace_tags(&txn, &post.id, tags).await?;
+    }
+    txn.commit().await?;
+    Ok(post)
+}
+
+/// Applies `input` to a post of the caller's (or any post, for moderators).
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id_or_slug: &str,
+    input: UpdatePostInput,
+) -> AppResult<post::Model> {
+    let viewer = caller.viewer()?;
+    let current = find_visible(state, caller, id_or_slug).await?;
+    ensure_may_edit(viewer, &current)?;
+    let mut validator = Validator::default();
+    if let Some(title) = &input.title {
+        validator.length("title", title, 1, 255);
+    }
+    if let Some(content) = &input.content {
+        validator.length("content", content, 1, MAX_CONTENT_CHARS);
+    }
+    let fields = OptionalFields {
+        excerpt: input.excerpt.as_deref(),
+        cover_image: input.cover_image.as_deref(),
+        tags: input.tags.as_deref(),
+        youtube_video_id: input.youtube_video_id.as_deref(),
+    };
+    fields.validate(&mut validator);
+    validator.finish()?;
+    let category_id = existing_category_id(state, input.category_id.as_deref()).await?;
+
+    let updated_at = now();
+    let derived_excerpt = match (&input.excerpt, &input.content) {
+        (Some(excerpt), _) if !excerpt.trim().is_empty() => Some(excerpt.trim().to_owned()),
+        (Some(_), _) => Some(derive_excerpt(
+            input.content.as_deref().unwrap_or(&current.content),
+        )),
+        (None, Some(content)) if current.excerpt == Some(derive_excerpt(&current.content)) => {
+            Some(derive_excerpt(content))
+        }
+        (None, _) => None,
+    };
+    let was_published = current.published;
+    let post_id = current.id.clone();
+    let mut row: post::ActiveModel = current.into();
+    if let Some(title) = input.title {
+        row.title = Set(title.trim().to_owned());
+    }
+    if let Some(content) = input.content {
+        row.content = Set(content);
+    }
+    if let Some(excerpt) = derived_excerpt {
+        row.excerpt = Set(Some(excerpt));
+    }
+    if let Some(cover_image) = input.cover_image {
+        row.cover_image = Set(trimmed_non_empty(Some(cover_image)));
+    }
+    if let Some(video) = input.youtube_video_id {
+        row.youtube_video_id = Set(trimmed_non_empty(Some(video)));
+    }
+    if let Some(category_id) = category_id {
+        row.category_id = Set(category_id);
+    }
+    match input.published {
+        Some(true) if !was_published => publish(&mut row, updated_at),
+        Some(false) => row.published = Set(false),
+        _ => {}
+    }
+    row.updated_at = Set(updated_at);
+    let txn = state.db.begin().await?;
+    let post = row.update(&txn).await?;
+    if let Some(tags) = &input.tags {
+        replace_tags(&txn, &post_id, tags).await?;
+    }
+    txn.commit().await?;
+    Ok(post)
+}
+
+/// Soft-deletes a post of the caller's (or any post, for moderators).
+pub async fn delete(state: &AppState, caller: &Caller, id_or_slug: &str) -> AppResult<()> {
+    let viewer = caller.viewer()?;
+    let current = find_visible(state, caller, id_or_slug).await?;
+    ensure_may_edit(viewer, &current)?;
+    let mut row: post::ActiveModel = current.into();
+    row.deleted_at = Set(Some(now()));
+    row.update(&state.db).await?;
+    Ok(())
+}
+
+fn ensure_may_edit(viewer: &Viewer, post: &post::Model) -> AppResult<()> {
+    if viewer.owns_or_moderates(&post.author_id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Only the author or a moderator may change this post",
+        ))
+    }
+}
+
+/// Marks `row` published at `at`, on first publication only.
+fn publish(row: &mut post::ActiveModel, at: DateTime<Utc>) {
+    row.published = Set(true);
+    let first_time = match &row.published_at {
+        sea_orm::ActiveValue::Set(value) | sea_orm::ActiveValue::Unchanged(value) => {
+            value.is_none()
+        }
+        sea_orm::ActiveValue::NotSet => true,
+    };
+    if first_time {
+        row.published_at = Set(Some(at));
+        row.trending_weight = Set(trending_weight(at));
+    }
+}
+
+/// `e^(0.1 · days since 2020-01-01)`; see the module documentation.
+pub fn trending_weight(published_at: DateTime<Utc>) -> f64 {
+    let anchor = Utc
+        .with_ymd_and_hms(2020, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "seconds since 2020 fit an f64 exactly"
+    )]
+    let days = (published_at - anchor).num_seconds() as f64 / 86_400.0;
+    (0.1 * days).exp()
+}
+
+/// Optional fields shared by create and update, validated the same way.
+struct OptionalFields<'a> {
+    excerpt: Option<&'a str>,
+    cover_image: Option<&'a str>,
+    tags: Option<&'a [String]>,
+    youtube_video_id: Option<&'a str>,
+}
+
+impl OptionalFields<'_> {
+    fn validate(&self, validator: &mut Validator) {
+        validator.max_length("excerpt", self.excerpt, 500);
+        validator.url("coverImage", self.cover_image);
+        if let Some(tags) = self.tags {
+            validator.check(
+                "tags",
+                tags.len() <= MAX_TAGS_PER_POST,
+                format!("at most {MAX_TAGS_PER_POST} tags"),
+            );
+            for tag in tags {
+                let chars = tag.trim().chars().count();
+                validator.check(
+                    "tags",
+                    (1..=MAX_TAG_CHARS).contains(&chars),
+                    format!("each tag must be 1-{MAX_TAG_CHARS} characters"),
+                );
+                validator.check(
+                    "tags",
+                    !slugify(tag).is_empty(),
+                    "each tag needs a letter or digit",
+                );
+            }
+        }
+        if let Some(video) = self.youtube_video_id.filter(|video| !video.is_empty()) {
+            let valid = video.len() == 11
+                && video
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            validator.check(
+                "youtubeVideoId",
+                valid,
+                "must be an 11-character YouTube video id",
+            );
+        }
+    }
+}
+
+/// `None` when no category was given, `Some(None)` to clear it, `Some(Some(id))` for
+/// an existing category; an unknown id is a field error.
+async fn existing_category_id(
+    state: &AppState,
+    requested: Option<&str>,
+) -> AppResult<Option<Option<String>>> {
+    match requested {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(id) => {
+            let found = taxonomy::categories_by_ids(&state.db, &[id.to_owned()]).await?;
+            if found.contains_key(id) {
+                Ok(Some(Some(id.to_owned())))
+            } else {
+                Err(AppError::field("categoryId", "unknown category"))
+            }
+        }
+    }
+}
+
+/// The slug of `title`, with `-2`, `-3`, … appended when taken.
+async fn unique_slug(db: &impl ConnectionTrait, title: &str) -> AppResult<String> {
+    let base = match slugify(title) {
+        slug if slug.is_empty() => "post".to_owned(),
+        slug => slug,
+    };
+    let taken: Vec<String> = post::Entity::find()
+        .select_only()
+        .column(post::Column::Slug)
+        .filter(
+            Condition::any()
+                .add(post::Column::Slug.eq(&base))
+                .add(post::Column::Slug.starts_with(format!("{base}-"))),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !taken.contains(&base) {
+        return Ok(base);
+    }
+    let suffix = (2..)
+        .find(|n| !taken.contains(&format!("{base}-{n}")))
+        .unwrap_or(2);
+    Ok(format!("{base}-{suffix}"))
+}
+
+/// Sets the tags of a post to exactly `names`.
+async fn replace_tags(db: &impl ConnectionTrait, post_id: &str, names: &[String]) -> AppResult<()> {
+    post_tag::Entity::delete_many()
+        .filter(post_tag::Column::PostId.eq(post_id))
+        .exec(db)
+        .await?;
+    let tags = taxonomy::ensure_tags(db, names).await?;
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let links = tags.into_iter().map(|tag| post_tag::ActiveModel {
+        post_id: Set(post_id.to_owned()),
+        tag_id: Set(tag.id),
+    });
+    post_tag::Entity::insert_many(links).exec(db).await?;
+    Ok(())
+}

@@ -1,0 +1,275 @@
+//! The GraphQL API for the single-page app: schema assembly with its limits, the
+//! HTTP endpoint (POST JSON, GET queries) and the offline GraphiQL page.
+//!
+//! Resolvers call the same `domain` functions as REST and attach error codes with
+//! `ResultExt::extend`, so `extensions.code` matches REST's `code`.
+
+mod context;
+mod loaders;
+mod mutation;
+mod query;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{
+    BatchRequest, BatchResponse, EmptySubscription, ErrorExtensionValues, Schema, ServerError,
+    Value, dataloader::DataLoader, parser::types::OperationType,
+};
+use axum::{
+    Extension, Router,
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+
+use crate::{
+    auth::{Caller, ClientIp, Credentials},
+    db::SqlCounter,
+    error::AppError,
+    state::AppState,
+};
+pub use loaders::DbLoader;
+
+/// The executable schema.
+pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+
+/// Builds the schema with the configured depth, complexity and directive limits.
+pub fn schema(state: &AppState) -> AppSchema {
+    let config = &state.config;
+    let mut builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+        .data(state.clone())
+        .limit_depth(config.graphql_max_depth)
+        .limit_complexity(config.graphql_max_complexity)
+        .limit_directives(8)
+        .limit_recursive_depth(32);
+    if !config.dev_mode {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, fields sorted so the export is stable.
+pub fn sdl() -> String {
+    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+        .with_sorted_fields()
+        .with_sorted_enums()
+        .finish()
+        .sdl()
+}
+
+/// `/graphql` (GET: GraphiQL page or a query; POST: JSON) and GraphiQL's assets.
+pub fn router(schema: AppSchema) -> Router<AppState> {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/assets/{file}", get(graphiql_asset))
+        .layer(Extension(schema))
+}
+
+async fn graphql_post(
+    State(state): State<AppState>,
+    Extension(schema): Extension<AppSchema>,
+    Extension(credentials): Extension<Credentials>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return error_response(AppError::UnsupportedMediaType);
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error_response(AppError::PayloadTooLarge);
+        }
+        Err(_) => {
+            return error_response(AppError::BadRequest(
+                "Could not read the request body".into(),
+            ));
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            return error_response(AppError::BadRequest(format!(
+                "Malformed GraphQL request: {err}"
+            )));
+        }
+    };
+    let size = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(requests) => requests.len(),
+    };
+    if size == 0 || size > state.config.graphql_max_batch {
+        let max = state.config.graphql_max_batch;
+        return error_response(AppError::BadRequest(format!(
+            "A batch must hold 1 to {max} operations"
+        )));
+    }
+    execute(&state, &schema, &credentials, ip, batch).await
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    Extension(schema): Extension<AppSchema>,
+    Extension(credentials): Extension<Credentials>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let query = query.unwrap_or_default();
+    if query.is_empty() && wants_html {
+        return Html(GRAPHIQL_HTML).into_response();
+    }
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => request,
+        Err(err) => {
+            return error_response(AppError::BadRequest(format!(
+                "Malformed GraphQL request: {err}"
+            )));
+        }
+    };
+    if is_mutation(&request) {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            graphql_error_body("Mutations must be sent with POST", "METHOD_NOT_ALLOWED"),
+        )
+            .into_response();
+    }
+    execute(
+        &state,
+        &schema,
+        &credentials,
+        ip,
+        BatchRequest::Single(request),
+    )
+    .await
+}
+
+/// Whether the operation `request` would run is a mutation.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    document.operations.iter().any(|(name, operation)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            _ => true,
+        };
+        selected && operation.node.ty == OperationType::Mutation
+    })
+}
+
+/// Resolves the caller, runs the batch with a fresh DataLoader, and reports the SQL
+/// statements the request ran in each response's `extensions.sqlStatements`.
+async fn execute(
+    state: &AppState,
+    schema: &AppSchema,
+    credentials: &Credentials,
+    ip: Option<std::net::IpAddr>,
+    batch: BatchRequest,
+) -> Response {
+    let caller = match Caller::resolve(state, credentials, ip).await {
+        Ok(caller) => caller,
+        Err(err) => return error_response(err),
+    };
+    let counter = SqlCounter::current().unwrap_or_default();
+    let spawn_counter = counter.clone();
+    let loader = DataLoader::new(
+        DbLoader {
+            state: state.clone(),
+        },
+        move |future| tokio::spawn(spawn_counter.clone().scope(future)),
+    );
+    let batch = batch.data(caller).data(Arc::new(loader));
+    let mut response = schema.execute_batch(batch).await;
+    let statements = Value::from(counter.count());
+    let responses = match &mut response {
+        BatchResponse::Single(single) => std::slice::from_mut(single),
+        BatchResponse::Batch(many) => many.as_mut_slice(),
+    };
+    for single in responses {
+        single
+            .extensions
+            .insert("sqlStatements".into(), statements.clone());
+        single.errors.iter_mut().for_each(ensure_code);
+    }
+    axum::Json(response).into_response()
+}
+
+/// Gives errors raised by async-graphql itself (parse, validation, limits) a code.
+fn ensure_code(error: &mut ServerError) {
+    let extensions = error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+    }
+}
+
+/// A request-level failure, GraphQL-shaped: `{"errors": [{message, extensions.code}]}`.
+fn error_response(err: AppError) -> Response {
+    err.log();
+    let mut response = (
+        err.status(),
+        graphql_error_body(&err.to_string(), err.code()),
+    )
+        .into_response();
+    if let Some(secs) = err.retry_after_secs() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
+    }
+    response
+}
+
+fn graphql_error_body(message: &str, code: &str) -> axum::Json<serde_json::Value> {
+    axum::Json(
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
+    )
+}
+
+const GRAPHIQL_HTML: &str = include_str!("../../assets/graphiql/index.html");
+
+/// Serves GraphiQL's vendored files, so the page works with no internet access.
+async fn graphiql_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, content_type): (&'static [u8], &str) = match file.as_str() {
+        "graphiql.min.js" => (
+            include_bytes!("../../assets/graphiql/graphiql.min.js"),
+            "text/javascript",
+        ),
+        "graphiql.min.css" => (
+            include_bytes!("../../assets/graphiql/graphiql.min.css"),
+            "text/css",
+        ),
+        "react.production.min.js" => (
+            include_bytes!("../../assets/graphiql/react.production.min.js"),
+            "text/javascript",
+        ),
+        "react-dom.production.min.js" => (
+            include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+            "text/javascript",
+        ),
+        _ => return AppError::NotFound("Asset").into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}

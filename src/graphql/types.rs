@@ -1,0 +1,242 @@
+//! GraphQL object types. They wrap table rows and resolve nested fields through
+//! the request's DataLoader; scalar shapes are shared with REST from `domain`.
+
+use async_graphql::{
+    ComplexObject, Context, Object, ResultExt, SimpleObject,
+    connection::{Connection, Edge, OpaqueCursor},
+};
+use chrono::{DateTime, Utc};
+use entity::{post, user};
+
+use super::{
+    context::{ContextExt, connection_window},
+    loaders::{CategoryById, ProfileOfUser, StatsOfUser, TagsOfPost, UserById},
+};
+use crate::{
+    auth::Role,
+    domain::{
+        pagination::PageWindow,
+        posts::{self, PostCounts},
+        sessions::Session,
+        taxonomy::{CategoryView, TagView},
+        users::{ProfileView, UserStats, may_see_email},
+    },
+};
+
+/// Extra fields of every connection.
+#[derive(SimpleObject)]
+pub struct ConnectionTotals {
+    /// How many nodes the whole list has (counted only when this field is selected).
+    pub total_count: u64,
+}
+
+/// A connection over offset cursors.
+pub type OffsetConnection<T> = Connection<OpaqueCursor<u64>, T, ConnectionTotals>;
+
+/// Builds a connection from the rows of `window` (fetched with one extra row to
+/// learn whether a next page exists).
+pub fn offset_connection<R, T>(
+    mut rows: Vec<R>,
+    window: PageWindow,
+    total: u64,
+    node: impl Fn(R) -> T,
+) -> OffsetConnection<T>
+where
+    T: async_graphql::OutputType,
+{
+    let has_next = u64::try_from(rows.len()).unwrap_or(u64::MAX) > window.limit;
+    rows.truncate(usize::try_from(window.limit).unwrap_or(usize::MAX));
+    let mut connection = Connection::with_additional_fields(
+        window.offset > 0,
+        has_next,
+        ConnectionTotals { total_count: total },
+    );
+    connection.edges.extend(
+        rows.into_iter()
+            .enumerate()
+            .map(|(index, row)| Edge::new(OpaqueCursor(window.offset + index as u64), node(row))),
+    );
+    connection
+}
+
+/// An account.
+pub struct User {
+    row: user::Model,
+    show_email: bool,
+}
+
+impl User {
+    /// `row` as seen by the caller of `ctx`.
+    pub fn for_caller(ctx: &Context<'_>, row: user::Model) -> async_graphql::Result<Self> {
+        let show_email = may_see_email(ctx.caller()?, &row.id);
+        Ok(Self { row, show_email })
+    }
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> &str {
+        &self.row.id
+    }
+    async fn username(&self) -> &str {
+        &self.row.username
+    }
+    /// Visible to the account itself and to moderators only.
+    async fn email(&self) -> Option<&str> {
+        self.show_email.then_some(self.row.email.as_str())
+    }
+    async fn image(&self) -> Option<&str> {
+        self.row.image.as_deref()
+    }
+    async fn role(&self) -> Role {
+        self.row.role.parse().unwrap_or(Role::User)
+    }
+    async fn level(&self) -> i32 {
+        self.row.level
+    }
+    async fn experience(&self) -> i64 {
+        self.row.experience
+    }
+    async fn bio(&self) -> Option<&str> {
+        self.row.bio.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<ProfileView> {
+        let profile = ctx
+            .loader()?
+            .load_one(ProfileOfUser(self.row.id.clone()))
+            .await?;
+        Ok(profile.unwrap_or_default())
+    }
+    async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<UserStats> {
+        let stats = ctx
+            .loader()?
+            .load_one(StatsOfUser(self.row.id.clone()))
+            .await?;
+        Ok(stats.unwrap_or_default())
+    }
+    /// The account's posts, newest first (drafts only for the account and moderators).
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<OffsetConnection<Post>> {
+        let state = ctx.state()?;
+        let window = connection_window(state, first, after.as_deref())?;
+        let probe = PageWindow {
+            limit: window.limit + 1,
+            ..window
+        };
+        let (rows, total) = posts::list_by_author(state, ctx.caller()?, &self.row.id, probe)
+            .await
+            .extend()?;
+        Ok(offset_connection(rows, window, total, Post))
+    }
+}
+
+/// A post.
+pub struct Post(pub post::Model);
+
+#[Object]
+impl Post {
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn content(&self) -> &str {
+        &self.0.content
+    }
+    async fn excerpt(&self) -> Option<&str> {
+        self.0.excerpt.as_deref()
+    }
+    async fn cover_image(&self) -> Option<&str> {
+        self.0.cover_image.as_deref()
+    }
+    async fn youtube_video_id(&self) -> Option<&str> {
+        self.0.youtube_video_id.as_deref()
+    }
+    async fn published(&self) -> bool {
+        self.0.published
+    }
+    async fn views(&self) -> i64 {
+        self.0.views
+    }
+    /// Comment and reaction totals.
+    async fn counts(&self) -> PostCounts {
+        posts::counts(&self.0)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let row = ctx
+            .loader()?
+            .load_one(UserById(self.0.author_id.clone()))
+            .await?;
+        row.map(|row| User::for_caller(ctx, row)).transpose()
+    }
+    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CategoryView>> {
+        match &self.0.category_id {
+            Some(id) => ctx.loader()?.load_one(CategoryById(id.clone())).await,
+            None => Ok(None),
+        }
+    }
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagView>> {
+        let tags = ctx
+            .loader()?
+            .load_one(TagsOfPost(self.0.id.clone()))
+            .await?;
+        Ok(tags.unwrap_or_default())
+    }
+}
+
+/// A signed-in session.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct AuthPayload {
+    /// Access token (JWT) for `Authorization: Bearer …`.
+    pub token: String,
+    /// Single-use token for `refreshToken`.
+    pub refresh_token: String,
+    /// Seconds until `token` expires.
+    pub expires_in: u64,
+    #[graphql(skip)]
+    pub account: user::Model,
+}
+
+#[ComplexObject]
+impl AuthPayload {
+    /// The signed-in account (with its email).
+    async fn user(&self) -> User {
+        User {
+            row: self.account.clone(),
+            show_email: true,
+        }
+    }
+}
+
+impl From<Session> for AuthPayload {
+    fn from(session: Session) -> Self {
+        Self {
+            token: session.token,
+            refresh_token: session.refresh_token,
+            expires_in: session.expires_in,
+            account: session.account,
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The REST API for third parties: thin aide handlers (extract → domain → envelope),
+//! the generated OpenAPI document and its interactive docs page.
+
+mod auth;
+pub mod extract;
+mod posts;
+pub mod respond;
+mod users;
+
+use std::sync::Arc;
+
+use aide::{
+    axum::{ApiRouter, IntoApiResponse, routing::get},
+    openapi::{Contact, Info, License, OpenApi, SecurityScheme, Server, Tag},
+    scalar::Scalar,
+    transform::TransformOpenApi,
+};
+use axum::{Extension, Json, Router};
+
+use crate::state::AppState;
+
+/// Where the generated document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+/// Where the interactive docs are served.
+pub const DOCS_PATH: &str = "/api/docs";
+
+/// Every REST route, the OpenAPI document and the docs page.
+pub fn router() -> Router<AppState> {
+    let mut api = OpenApi::default();
+    let router = api_routes()
+        .route(OPENAPI_PATH, get(serve_openapi))
+        .route(
+            DOCS_PATH,
+            Scalar::new(OPENAPI_PATH)
+                .with_title("Sparkle Universe API")
+                .axum_route(),
+        )
+        .finish_api_with(&mut api, describe_api);
+    router.layer(Extension(Arc::new(api)))
+}
+
+/// The generated OpenAPI document (for `sparkle export-schema` and tests).
+pub fn openapi() -> OpenApi {
+    let mut api = OpenApi::default();
+    let _router: Router<AppState> = api_routes().finish_api_with(&mut api, describe_api);
+    api
+}
+
+fn api_routes() -> ApiRouter<AppState> {
+    aide::generate::extract_schemas(true);
+    aide::generate::infer_responses(true);
+    ApiRouter::new()
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(posts::routes())
+}
+
+async fn serve_openapi(Extension(api): Extension<Arc<OpenApi>>) -> impl IntoApiResponse {
+    Json(api)
+}
+
+fn describe_api(api: TransformOpenApi<'_>) -> TransformOpenApi<'_> {
+    api.info(Info {
+        title: "Sparkle Universe API".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        description: Some("The next-generation community platform for Sparkle YouTube fans".into()),
+        contact: Some(Contact {
+            name: Some("Sparkle Universe Support".into()),
+            email: Some("support@sparkle-universe.com".into()),
+            url: Some("https://sparkle-universe.com/support".into()),
+            ..Default::default()
+        }),
+        license: Some(License {
+            name: "MIT".into(),
+            url: Some("https://opensource.org/licenses/MIT".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .server(Server {
+        url: "/".into(),
+        description: Some("This server".into()),
+        ..Default::default()
+    })
+    .tag(Tag {
+        name: "Authentication".into(),
+        description: Some("Authentication endpoints".into()),
+        ..Default::default()
+    })
+    .tag(Tag {
+        name: "Users".into(),
+        description: Some("User management endpoints".into()),
+        ..Default::default()
+    })
+    .tag(Tag {
+        name: "Posts".into(),
+        description: Some("Blog post endpoints".into()),
+        ..Default::default()
+    })
+    .security_scheme(
+        "bearerAuth",
+        SecurityScheme::Http {
+            scheme: "bearer".into(),
+            bearer_format: Some("JWT".into()),
+            description: Some("Access token from /api/auth/login".into()),
+            extensions: Default::default(),
+        },
+    )
+}

@@ -1,0 +1,100 @@
+//! The application state shared by every request: one `Arc`, cheap to clone.
+
+use std::{ops::Deref, path::Path, sync::Arc};
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{PasswordHasher, TokenKeys, new_refresh_secret},
+    config::Config,
+    db,
+    error::{AppError, AppResult},
+    limits::RateLimiters,
+};
+
+/// Handle to the application; derefs to [`App`].
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+/// Everything a request may need.
+pub struct App {
+    pub config: Config,
+    pub db: DatabaseConnection,
+    pub tokens: TokenKeys,
+    pub passwords: PasswordHasher,
+    pub limits: RateLimiters,
+}
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects to (and migrates) the configured database and prepares the keys.
+    pub async fn new(config: Config) -> AppResult<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|err| AppError::Internal(format!("{}: {err}", config.data_dir.display())))?;
+        let db = db::connect(&config.database_url(), config.database_max_connections).await?;
+        Self::with_database(config, db)
+    }
+
+    /// State over an already connected and migrated database.
+    pub fn with_database(config: Config, db: DatabaseConnection) -> AppResult<Self> {
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.expose().to_owned(),
+            None => load_or_create_secret(&config.data_dir)?,
+        };
+        let tokens = TokenKeys::new(
+            secret.as_bytes(),
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.access_token_ttl_secs,
+        );
+        let passwords = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations)?;
+        let limits = RateLimiters::new(&config);
+        Ok(Self(Arc::new(App {
+            config,
+            db,
+            tokens,
+            passwords,
+            limits,
+        })))
+    }
+}
+
+/// Reads `<data_dir>/jwt-secret`, creating it (owner-only) with a random value first.
+fn load_or_create_secret(data_dir: &Path) -> AppResult<String> {
+    let path = data_dir.join("jwt-secret");
+    let io_error = |err: std::io::Error| AppError::Internal(format!("{}: {err}", path.display()));
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        let secret = secret.trim().to_owned();
+        if secret.len() >= 32 {
+            return Ok(secret);
+        }
+    }
+    std::fs::create_dir_all(data_dir).map_err(io_error)?;
+    let secret = format!("{}{}", new_refresh_secret(), new_refresh_secret());
+    write_private(&path, &secret).map_err(io_error)?;
+    tracing::info!(path = %path.display(), "generated a new JWT secret");
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
