@@ -133,6 +133,7 @@ impl AppError {
 
 /// The REST error envelope: `{"success": false, "error", "code", "fields"?}`.
 #[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
 pub struct ErrorBody {
     /// Always `false`.
     pub success: bool,

@@ -85,6 +85,7 @@ pub struct PostCounts {
 /// A post in lists (the seed's `Post`).
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "Post")]
 pub struct PostView {
     pub id: String,
     pub slug: String,
@@ -105,6 +106,7 @@ pub struct PostView {
 /// One post with its content, tags and category (the seed's `PostDetail`).
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "PostDetail")]
 pub struct PostDetailView {
     #[serde(flatten)]
     pub post: PostView,

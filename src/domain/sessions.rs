@@ -83,6 +83,7 @@ pub struct Session {
 /// A session as REST returns it: `{user, token, refreshToken, expiresIn}`.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "Session")]
 pub struct SessionView {
     pub user: UserView,
     /// Access token (JWT) for `Authorization: Bearer …`.

@@ -21,6 +21,8 @@ const TAG_LIST_LIMIT: u64 = 500;
 
 /// A category as the API shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
+#[schemars(rename = "Category")]
+#[graphql(name = "Category")]
 pub struct CategoryView {
     pub id: String,
     pub name: String,
@@ -41,6 +43,8 @@ impl From<category::Model> for CategoryView {
 
 /// A tag as the API shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
+#[schemars(rename = "Tag")]
+#[graphql(name = "Tag")]
 pub struct TagView {
     pub id: String,
     pub name: String,

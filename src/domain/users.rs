@@ -21,6 +21,7 @@ use crate::{
 /// the account itself and for moderators.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "User")]
 pub struct UserView {
     pub id: String,
     pub username: String,
@@ -62,6 +63,8 @@ pub fn may_see_email(caller: &Caller, user_id: &str) -> bool {
     Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject,
 )]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "Profile")]
+#[graphql(name = "Profile")]
 pub struct ProfileView {
     pub display_name: Option<String>,
     pub location: Option<String>,
@@ -115,6 +118,7 @@ pub struct UserStats {
 /// A public profile (the seed's `UserProfile`).
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "UserProfile")]
 pub struct UserProfileView {
     #[serde(flatten)]
     pub user: UserView,
@@ -125,6 +129,7 @@ pub struct UserProfileView {
 
 /// The author of a post, as embedded in post views.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
+#[schemars(rename = "Author")]
 pub struct AuthorSummary {
     pub id: String,
     pub username: String,

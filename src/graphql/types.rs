@@ -2,10 +2,11 @@
 //! the request's DataLoader; scalar shapes are shared with REST from `domain`.
 
 use async_graphql::{
-    ComplexObject, Context, Object, ResultExt, SimpleObject,
+    ComplexObject, Context, InputValueError, InputValueResult, Object, ResultExt, Scalar,
+    ScalarType, SimpleObject, Value,
     connection::{Connection, Edge, OpaqueCursor},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use entity::{post, user};
 
 use super::{
@@ -22,6 +23,25 @@ use crate::{
         users::{ProfileView, UserStats, may_see_email},
     },
 };
+
+/// An instant in RFC 3339 with a `Z` suffix, exactly as REST writes it.
+pub struct Timestamp(pub DateTime<Utc>);
+
+#[Scalar(name = "DateTime")]
+impl ScalarType for Timestamp {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => DateTime::parse_from_rfc3339(text)
+                .map(|instant| Self(instant.with_timezone(&Utc)))
+                .map_err(|_| InputValueError::expected_type(value)),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+}
 
 /// Extra fields of every connection.
 #[derive(SimpleObject)]
@@ -100,8 +120,8 @@ impl User {
     async fn bio(&self) -> Option<&str> {
         self.row.bio.as_deref()
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.row.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.row.created_at)
     }
     async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<ProfileView> {
         let profile = ctx
@@ -174,14 +194,14 @@ impl Post {
     async fn counts(&self) -> PostCounts {
         posts::counts(&self.0)
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
-    async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
+    async fn published_at(&self) -> Option<Timestamp> {
+        self.0.published_at.map(Timestamp)
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let row = ctx

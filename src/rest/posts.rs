@@ -105,6 +105,7 @@ struct PostPath {
 
 async fn list(
     State(state): State<AppState>,
+    _caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Envelope<OffsetPage<PostView>>>> {
     let window = PageWindow::from_page(query.page, query.limit, state.config.max_page_size)?;
@@ -156,10 +157,16 @@ async fn delete(
     Ok(NoContent)
 }
 
-async fn categories(State(state): State<AppState>) -> AppResult<Json<Envelope<Vec<CategoryView>>>> {
+async fn categories(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> AppResult<Json<Envelope<Vec<CategoryView>>>> {
     Ok(ok(taxonomy::list_categories(&state.db).await?))
 }
 
-async fn tags(State(state): State<AppState>) -> AppResult<Json<Envelope<Vec<TagView>>>> {
+async fn tags(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> AppResult<Json<Envelope<Vec<TagView>>>> {
     Ok(ok(taxonomy::list_tags(&state.db).await?))
 }

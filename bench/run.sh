@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Throughput benchmark for the sparkle server (run by hand; not part of CI).
+#
+# Usage:
+#   bench/run.sh                              # 15 s per endpoint, 32 connections
+#   DURATION=30 CONNECTIONS=64 bench/run.sh   # longer runs, more connections
+#
+# What it does, in one run:
+#   1. cargo build --release   (into $CARGO_TARGET_DIR, or $HOME/.cache/sparkle-target)
+#   2. a fresh temporary DATA_DIR (SQLite), seeded with 1,000 users and 10,000 posts
+#   3. starts `sparkle` on a free local port, with the rate limits lifted, and polls /ready
+#   4. wrk -t1 --latency against, in turn:
+#        GET  /health                  (the floor: no database)
+#        GET  /api/posts?limit=20      (REST list)
+#        POST /graphql                 (the same page through GraphQL, with author/category/tags)
+#   5. prints req/s, p50 and p99 per endpoint, the GraphQL/REST req/s ratio, and the
+#      SQL statements one request of each list runs (Server-Timing / extensions.sqlStatements)
+#
+# Environment knobs:
+#   DURATION                  seconds per endpoint (default 15)
+#   CONNECTIONS               open connections wrk keeps (default 32)
+#   WARMUP                    seconds of unmeasured load before each endpoint (default 2; 0 = none)
+#   USERS, POSTS              seed size (default 1000 and 10000)
+#   DATABASE_MAX_CONNECTIONS  passed through to the server (server default: 16)
+#   KEEP_DATA=1               keep the temporary DATA_DIR (and server.log) afterwards
+#
+# Requires: cargo, curl, wrk (Debian/Ubuntu: apt-get install -y wrk).
+# wrk uses one thread because on a 2-core machine wrk and the server share the CPU.
+# The server is stopped when the script exits, whatever the reason.
+
+set -euo pipefail
+
+DURATION="${DURATION:-15}"
+CONNECTIONS="${CONNECTIONS:-32}"
+WARMUP="${WARMUP:-2}"
+USERS="${USERS:-1000}"
+POSTS="${POSTS:-10000}"
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PROJECT_DIR="$(dirname "$BENCH_DIR")"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sparkle-target}"
+BIN="$CARGO_TARGET_DIR/release/sparkle"
+
+GRAPHQL_QUERY='{ posts(first: 20) { edges { node { id title author { username } category { name } tags { name } } } } }'
+# Read by bench/post.lua inside wrk.
+export BENCH_BODY="{\"query\":\"$GRAPHQL_QUERY\"}"
+
+die() {
+    echo "error: $*" >&2
+    exit 1
+}
+
+# --- prerequisites ---------------------------------------------------------------
+
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "wrk is not installed. On Debian/Ubuntu install it with:" >&2
+    echo "    sudo apt-get install -y wrk" >&2
+    exit 1
+fi
+command -v curl >/dev/null 2>&1 || die "curl is not installed (apt-get install -y curl)"
+command -v cargo >/dev/null 2>&1 || die "cargo is not installed"
+
+# --- build -----------------------------------------------------------------------
+
+echo "==> cargo build --release (target dir: $CARGO_TARGET_DIR)"
+(cd "$PROJECT_DIR" && cargo build --release --bin sparkle)
+[[ -x "$BIN" ]] || die "no binary at $BIN after the build"
+
+# --- fresh data directory and cleanup ----------------------------------------------
+
+DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/sparkle-bench.XXXXXX")"
+export DATA_DIR
+SERVER_LOG="$DATA_DIR/server.log"
+SERVER_PID=""
+
+cleanup() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ "${KEEP_DATA:-0}" == "1" ]]; then
+        echo "kept $DATA_DIR"
+    else
+        rm -rf "$DATA_DIR"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The server settings of the benchmark. Always SQLite in DATA_DIR; the commands run
+# from DATA_DIR so no project .env (e.g. a DATABASE_URL) is picked up.
+unset DATABASE_URL
+export HOST=127.0.0.1
+export RATE_LIMIT_API="1000000000/1s"
+export RATE_LIMIT_AUTH="1000000000/1s"
+export RUST_LOG="${BENCH_RUST_LOG:-warn}"
+
+# --- seed ------------------------------------------------------------------------
+
+echo "==> seeding $USERS users and $POSTS posts into $DATA_DIR"
+(cd "$DATA_DIR" && "$BIN" seed-demo --users "$USERS" --posts "$POSTS" | tail -n 1)
+
+# --- start the server on a free port ---------------------------------------------
+
+# A port nobody answers on. (Another process could take it before the server
+# binds; the readiness loop below notices if the server exits.)
+find_free_port() {
+    local port
+    for _ in $(seq 1 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+PORT="$(find_free_port)" || die "no free port found"
+export PORT
+BASE="http://127.0.0.1:$PORT"
+
+echo "==> starting sparkle on $BASE (log: $SERVER_LOG)"
+(cd "$DATA_DIR" && exec "$BIN" serve) >"$SERVER_LOG" 2>&1 &
+SERVER_PID=$!
+
+# Poll /ready (database reachable) for up to 30 s.
+ready=0
+for _ in $(seq 1 300); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        cat "$SERVER_LOG" >&2
+        die "the server exited before it was ready"
+    fi
+    if curl -fsS -o /dev/null "$BASE/ready" 2>/dev/null; then
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+[[ "$ready" == "1" ]] || { cat "$SERVER_LOG" >&2; die "the server was not ready after 30 s"; }
+
+# --- sanity checks and SQL statements per request ----------------------------------
+
+REST_URL="$BASE/api/posts?limit=20"
+GRAPHQL_URL="$BASE/graphql"
+
+rest_headers="$(curl -fsS -D - -o /dev/null "$REST_URL")" || die "GET $REST_URL failed"
+rest_sql="$(printf '%s\n' "$rest_headers" | tr -d '\r' \
+    | sed -n 's/^[Ss]erver-[Tt]iming:.*sql;desc="SQL statements";count=\([0-9]*\).*/\1/p')" || true
+
+graphql_body="$(curl -fsS -H 'Content-Type: application/json' --data "$BENCH_BODY" "$GRAPHQL_URL")" \
+    || die "POST $GRAPHQL_URL failed"
+case "$graphql_body" in
+    *'"errors"'*) die "the GraphQL query returned errors: $graphql_body" ;;
+esac
+graphql_sql="$(printf '%s' "$graphql_body" \
+    | grep -o '"sqlStatements":[0-9]*' | head -n 1 | cut -d: -f2)" || true
+
+# --- load --------------------------------------------------------------------------
+
+# run_wrk NAME URL [wrk args...]: a warm-up (discarded), then the measured run,
+# whose output is saved to $DATA_DIR/wrk-NAME.txt.
+run_wrk() {
+    local name="$1" url="$2"
+    shift 2
+    if [[ "$WARMUP" != "0" ]]; then
+        wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null
+    fi
+    echo "==> $name: wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency $* $url"
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" | tee "$DATA_DIR/wrk-$name.txt"
+    # wrk counts any HTTP answer as a request; a run that got errors is not a result.
+    if grep -q 'Non-2xx or 3xx responses' "$DATA_DIR/wrk-$name.txt"; then
+        die "$name: some responses were not 2xx/3xx (rate limit? see above)"
+    fi
+}
+
+# Fields of a saved wrk --latency output.
+wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$DATA_DIR/wrk-$1.txt"; }
+wrk_pct() { awk -v p="$2%" '$1 == p { print $2; exit }' "$DATA_DIR/wrk-$1.txt"; }
+
+run_wrk health "$BASE/health"
+run_wrk rest "$REST_URL"
+run_wrk graphql "$GRAPHQL_URL" -s "$BENCH_DIR/post.lua"
+
+# --- report ------------------------------------------------------------------------
+
+rest_rps="$(wrk_rps rest)"
+graphql_rps="$(wrk_rps graphql)"
+ratio="$(awk -v g="$graphql_rps" -v r="$rest_rps" 'BEGIN { if (r > 0) printf "%.1f%%", 100 * g / r; else print "n/a" }')"
+
+echo
+echo "sparkle benchmark: SQLite, $USERS users / $POSTS posts, wrk -t1 -c$CONNECTIONS, ${DURATION}s per endpoint"
+echo "machine: $(nproc) cores, Linux $(uname -r)"
+echo
+printf '%-32s %12s %10s %10s\n' "endpoint" "req/s" "p50" "p99"
+printf '%-32s %12s %10s %10s\n' "--------------------------------" "------------" "----------" "----------"
+for row in "health|GET /health" "rest|GET /api/posts?limit=20" "graphql|POST /graphql (posts first:20)"; do
+    name="${row%%|*}"
+    label="${row#*|}"
+    printf '%-32s %12s %10s %10s\n' "$label" "$(wrk_rps "$name")" "$(wrk_pct "$name" 50)" "$(wrk_pct "$name" 99)"
+done
+echo
+echo "GraphQL / REST req/s: $ratio"
+echo "SQL statements per request: REST list ${rest_sql:-?} (Server-Timing), GraphQL ${graphql_sql:-?} (extensions.sqlStatements)"

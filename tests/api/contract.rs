@@ -1,0 +1,115 @@
+//! Contracts: the generated OpenAPI document covers the seed's document (auth,
+//! users and posts), and the checked-in `schema.graphql` matches the code.
+
+use serde_json::Value;
+
+use crate::{contract_check::coverage_problems, support::TestApp};
+
+const SEED: &str = include_str!("../fixtures/seed-openapi.json");
+
+/// Paths of the seed this server implements so far.
+fn implemented(path: &str) -> bool {
+    (path.starts_with("/api/auth")
+        || path.starts_with("/api/users")
+        || path.starts_with("/api/posts"))
+        && !path.ends_with("/comments")
+}
+
+async fn generated_openapi(app: &TestApp) -> Value {
+    let response = app.get("/api/openapi.json", None).await;
+    assert_eq!(response.status, 200);
+    response.body
+}
+
+#[tokio::test]
+async fn generated_openapi_is_a_valid_openapi_3_document() {
+    let app = TestApp::new().await;
+    let document = generated_openapi(&app).await;
+    assert!(
+        document["openapi"]
+            .as_str()
+            .is_some_and(|version| version.starts_with("3.")),
+        "{}",
+        document["openapi"]
+    );
+    let typed: Result<aide::openapi::OpenApi, _> = serde_json::from_str(&document.to_string());
+    assert!(typed.is_ok(), "not an OpenAPI document: {:?}", typed.err());
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        document["paths"]["/api/posts"]["post"]["security"][0]["bearerAuth"],
+        Value::Array(Vec::new())
+    );
+}
+
+#[tokio::test]
+async fn generated_openapi_covers_the_seed_contract() {
+    let app = TestApp::new().await;
+    let seed: Value = serde_json::from_str(SEED).expect("seed fixture");
+    let generated = generated_openapi(&app).await;
+    let problems = coverage_problems(&seed, &generated, &implemented);
+    assert!(
+        problems.is_empty(),
+        "the generated OpenAPI breaks the seed contract:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_docs_page_and_graphiql_work_offline() {
+    let app = TestApp::new().await;
+    for (path, marker) in [
+        ("/api/docs", "/api/openapi.json"),
+        ("/graphql", "/graphql/assets/graphiql.min.js"),
+    ] {
+        let request = axum::http::Request::get(path)
+            .header("accept", "text/html")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let page = app.send(request).await;
+        assert_eq!(page.status, 200, "{path}");
+        let html = page.body.as_str().expect("html page");
+        assert!(html.contains(marker), "{path} does not load {marker}");
+        for tag in external_loads(html) {
+            panic!("{path} loads an external resource: {tag}");
+        }
+    }
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+    ] {
+        let response = app.get(&format!("/graphql/assets/{asset}"), None).await;
+        assert_eq!(response.status, 200, "{asset}");
+        assert!(
+            response.body.as_str().is_some_and(|body| body.len() > 1000),
+            "{asset} is empty"
+        );
+    }
+    app.get("/graphql/assets/secret.txt", None)
+        .await
+        .assert_error(404, "NOT_FOUND");
+}
+
+/// `<script …>` and `<link …>` tags of `html` that point at another host.
+fn external_loads(html: &str) -> Vec<&str> {
+    ["<script", "<link"]
+        .iter()
+        .flat_map(|opening| html.match_indices(opening))
+        .filter_map(|(start, _)| html[start..].split_once('>').map(|(tag, _)| tag))
+        .filter(|tag| tag.contains("http:") || tag.contains("https:") || tag.contains("src=\"//"))
+        .collect()
+}
+
+#[test]
+fn schema_graphql_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        checked_in == sparkle_universe::graphql::sdl(),
+        "schema.graphql is out of date: run `cargo run -- export-schema`"
+    );
+}

@@ -1,0 +1,284 @@
+//! The test harness: a fresh database per test (in-memory SQLite, or a new
+//! PostgreSQL database when `TEST_DATABASE_URL` is set), the real router driven
+//! in-process, and small request helpers.
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Method, Request, StatusCode},
+};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use sparkle_universe::{AppState, Config, app, config::RateLimit, db};
+use tower::ServiceExt;
+
+/// A running application over its own database.
+pub struct TestApp {
+    pub state: AppState,
+    router: Router,
+}
+
+/// A response, with its body parsed as JSON (or `Value::Null` when empty).
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    /// Asserts the contract's error envelope with `status` and `code`.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status, body: {}",
+            self.body
+        );
+        assert_eq!(self.body["success"], json!(false), "body: {}", self.body);
+        assert_eq!(self.body["code"], json!(code), "body: {}", self.body);
+        assert!(
+            self.body["error"]
+                .as_str()
+                .is_some_and(|message| !message.is_empty()),
+            "body: {}",
+            self.body
+        );
+    }
+
+    /// Asserts a success envelope with `status` and returns its `data`.
+    #[track_caller]
+    pub fn data(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status, body: {}",
+            self.body
+        );
+        assert_eq!(self.body["success"], json!(true), "body: {}", self.body);
+        &self.body["data"]
+    }
+
+    /// The `count` of the `sql` entry of `Server-Timing`.
+    pub fn sql_statements(&self) -> u32 {
+        let timing = self
+            .headers
+            .get("server-timing")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        timing
+            .split(';')
+            .find_map(|part| part.trim().strip_prefix("count="))
+            .and_then(|count| count.split(',').next())
+            .and_then(|count| count.parse().ok())
+            .unwrap_or_else(|| panic!("no SQL count in Server-Timing: {timing:?}"))
+    }
+}
+
+/// Configuration for tests: fast password hashing and no rate limits.
+pub fn test_config() -> Config {
+    let mut config = Config::defaults();
+    config.jwt_secret = Some(
+        "test-secret-test-secret-test-secret-0123"
+            .parse()
+            .expect("valid secret"),
+    );
+    config.argon2_memory_kib = 256;
+    config.argon2_iterations = 1;
+    config.rate_limit_api = RateLimit::unlimited();
+    config.rate_limit_auth = RateLimit::unlimited();
+    config.rate_limit_post_create = RateLimit::unlimited();
+    config
+}
+
+/// The URL of a brand-new, migrated test database.
+async fn fresh_database_url() -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            let name = format!("sparkle_t_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&server)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let base = server
+                .rsplit_once('/')
+                .map_or(server.as_str(), |(base, _)| base);
+            format!("{base}/{name}")
+        }
+        _ => "sqlite::memory:".to_owned(),
+    }
+}
+
+impl TestApp {
+    /// An application with [`test_config`].
+    pub async fn new() -> Self {
+        Self::with_config(|_| {}).await
+    }
+
+    /// An application with [`test_config`] changed by `adjust`.
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config();
+        adjust(&mut config);
+        let connection = db::connect(&fresh_database_url().await, 4)
+            .await
+            .expect("connect and migrate");
+        let state = AppState::with_database(config, connection).expect("state");
+        Self {
+            router: app(state.clone()),
+            state,
+        }
+    }
+
+    /// Sends a request through the real router.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible router");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A JSON request (`body` of `None` sends no body).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header("content-type", "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", content_type)
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// A GraphQL operation over POST; returns the whole response.
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> TestResponse {
+        self.post(
+            "/graphql",
+            token,
+            json!({ "query": query, "variables": variables }),
+        )
+        .await
+    }
+
+    /// Registers `username` (password `Passw0rdX`) and returns the session data.
+    pub async fn register(&self, username: &str) -> Session {
+        let response = self
+            .post(
+                "/api/auth/register",
+                None,
+                json!({ "email": format!("{username}@example.com"), "password": PASSWORD, "username": username }),
+            )
+            .await;
+        let data = response.data(201);
+        Session {
+            token: data["token"].as_str().expect("token").to_owned(),
+            refresh_token: data["refreshToken"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
+            user_id: data["user"]["id"].as_str().expect("user id").to_owned(),
+        }
+    }
+
+    /// Gives `user_id` a role directly in the database.
+    pub async fn set_role(&self, user_id: &str, role: &str) {
+        self.state
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE users SET role = '{role}' WHERE id = '{user_id}'"
+            ))
+            .await
+            .expect("set role");
+    }
+
+    /// Creates a post through REST and returns its data.
+    pub async fn create_post(&self, token: &str, body: Value) -> Value {
+        self.post("/api/posts", Some(token), body)
+            .await
+            .data(201)
+            .clone()
+    }
+
+    /// Inserts a category and returns its id.
+    pub async fn create_category(&self, name: &str, slug: &str) -> String {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.state
+            .db
+            .execute_unprepared(&format!(
+                "INSERT INTO categories (id, name, slug, description, created_at) VALUES ('{id}', '{name}', '{slug}', NULL, '2026-01-01T00:00:00Z')"
+            ))
+            .await
+            .expect("insert category");
+        id
+    }
+}
+
+/// The password every test account uses.
+pub const PASSWORD: &str = "Passw0rdX";
+
+/// A signed-in test account.
+pub struct Session {
+    pub token: String,
+    pub refresh_token: String,
+    pub user_id: String,
+}
