@@ -1,9 +1,12 @@
 //! `sparkle`: the server binary. Everything but argument parsing lives in the library.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use clap::{Parser, Subcommand};
-use sparkle_universe::{AppState, Config, graphql, seed, server};
+use sparkle_universe::{AppState, Config, error::AppError, graphql, rest, seed, server};
 
 #[derive(Parser)]
 #[command(name = "sparkle", version, about = "Sparkle Universe API server")]
@@ -20,10 +23,13 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Write the GraphQL SDL (default `schema.graphql`).
+    /// Write the GraphQL SDL (default `schema.graphql`) and, if asked, the OpenAPI document.
     ExportSchema {
         #[arg(long, default_value = "schema.graphql")]
         out: PathBuf,
+        /// Also write the generated OpenAPI document (JSON) here.
+        #[arg(long)]
+        openapi: Option<PathBuf>,
     },
     /// Fill the database with demo users, categories, tags and posts.
     SeedDemo {
@@ -32,6 +38,22 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         posts: usize,
     },
+}
+
+/// Writes the SDL to `out` and the OpenAPI document to `openapi`, when given.
+fn export_schema(out: &Path, openapi: Option<&Path>) -> Result<(), AppError> {
+    let write = |path: &Path, contents: String| {
+        std::fs::write(path, contents)
+            .map(|()| println!("wrote {}", path.display()))
+            .map_err(|err| AppError::Internal(format!("{}: {err}", path.display())))
+    };
+    write(out, graphql::sdl())?;
+    if let Some(path) = openapi {
+        let document = serde_json::to_string_pretty(&rest::openapi())
+            .map_err(|err| AppError::Internal(format!("openapi: {err}")))?;
+        write(path, document)?;
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -49,11 +71,7 @@ async fn main() -> ExitCode {
         Command::Migrate => AppState::new(cli.config)
             .await
             .map(|_| tracing::info!("database is up to date")),
-        Command::ExportSchema { out } => std::fs::write(&out, graphql::sdl())
-            .map(|()| println!("wrote {}", out.display()))
-            .map_err(|err| {
-                sparkle_universe::error::AppError::Internal(format!("{}: {err}", out.display()))
-            }),
+        Command::ExportSchema { out, openapi } => export_schema(&out, openapi.as_deref()),
         Command::SeedDemo { users, posts } => match AppState::new(cli.config).await {
             Ok(state) => seed::seed_demo(&state, users, posts)
                 .await
