@@ -17,16 +17,42 @@ async fn deep_and_expensive_queries_are_refused_with_clear_errors() {
     .await;
     let deep = "{ posts(first: 1) { edges { node { author { posts(first: 1) { edges { node { author { username } } } } } } } } }";
     let response = app.graphql(deep, json!({}), None).await;
-    assert_eq!(first_error_code(&response.body), "GRAPHQL_VALIDATION_FAILED", "{}", response.body);
-    assert!(response.body["errors"][0]["message"].as_str().is_some_and(|message| message.contains("nested too deep")));
+    assert_eq!(
+        first_error_code(&response.body),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{}",
+        response.body
+    );
+    assert!(
+        response.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("nested too deep"))
+    );
     assert_eq!(response.body["data"], Value::Null);
 
     let costly = "{ posts(first: 100) { edges { node { title author { username } tags { name } category { name } } } } }";
     let response = app.graphql(costly, json!({}), None).await;
-    assert!(response.body["errors"][0]["message"].as_str().is_some_and(|message| message.contains("too complex")), "{}", response.body);
+    assert!(
+        response.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("too complex")),
+        "{}",
+        response.body
+    );
 
-    let page_too_big = app.graphql("{ posts(first: 101) { edges { node { id } } } }", json!({}), None).await;
-    assert_eq!(first_error_code(&page_too_big.body), "VALIDATION_ERROR", "{}", page_too_big.body);
+    let page_too_big = app
+        .graphql(
+            "{ posts(first: 101) { edges { node { id } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        first_error_code(&page_too_big.body),
+        "VALIDATION_ERROR",
+        "{}",
+        page_too_big.body
+    );
     assert!(page_too_big.body["errors"][0]["extensions"]["fields"]["first"].is_string());
 }
 
@@ -34,10 +60,18 @@ async fn deep_and_expensive_queries_are_refused_with_clear_errors() {
 async fn batches_are_capped_and_each_operation_is_checked() {
     let app = TestApp::with_config(|config| config.graphql_max_batch = 3).await;
     let operation = json!({ "query": "{ categories { id } }" });
-    let ok = app.post("/graphql", None, json!([operation, operation, operation])).await;
+    let ok = app
+        .post("/graphql", None, json!([operation, operation, operation]))
+        .await;
     assert_eq!(ok.status, 200);
     assert_eq!(ok.body.as_array().map(Vec::len), Some(3), "{}", ok.body);
-    let too_many = app.post("/graphql", None, json!([operation, operation, operation, operation])).await;
+    let too_many = app
+        .post(
+            "/graphql",
+            None,
+            json!([operation, operation, operation, operation]),
+        )
+        .await;
     assert_eq!(too_many.status, 400);
     assert_eq!(first_error_code(&too_many.body), "BAD_REQUEST");
 }
@@ -46,36 +80,58 @@ async fn batches_are_capped_and_each_operation_is_checked() {
 async fn only_json_posts_may_run_operations() {
     let app = TestApp::new().await;
     let mutation = r#"{"query":"mutation { register(input: {email: \"csrf@example.com\", password: \"Passw0rdX\", username: \"csrf\"}) { token } }"}"#;
-    for content_type in ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"] {
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "multipart/form-data; boundary=x",
+    ] {
         let response = app.post_raw("/graphql", content_type, mutation).await;
         assert_eq!(response.status, 415, "{content_type}");
         assert_eq!(first_error_code(&response.body), "UNSUPPORTED_MEDIA_TYPE");
     }
-    let over_get = app.get("/graphql?query=mutation%20%7B%20logout%20%7D", None).await;
+    let over_get = app
+        .get("/graphql?query=mutation%20%7B%20logout%20%7D", None)
+        .await;
     assert_eq!(over_get.status, 405);
     assert_eq!(first_error_code(&over_get.body), "METHOD_NOT_ALLOWED");
-    let query_over_get = app.get("/graphql?query=%7B%20categories%20%7B%20id%20%7D%20%7D", None).await;
+    let query_over_get = app
+        .get(
+            "/graphql?query=%7B%20categories%20%7B%20id%20%7D%20%7D",
+            None,
+        )
+        .await;
     assert_eq!(query_over_get.body["data"]["categories"], json!([]));
 
-    let malformed = app.post_raw("/graphql", "application/json", "{\"query\": ").await;
+    let malformed = app
+        .post_raw("/graphql", "application/json", "{\"query\": ")
+        .await;
     assert_eq!(malformed.status, 400);
     assert_eq!(first_error_code(&malformed.body), "BAD_REQUEST");
     let syntax = app.graphql("{ posts { ", json!({}), None).await;
     assert_eq!(first_error_code(&syntax.body), "GRAPHQL_VALIDATION_FAILED");
 
     // Nothing above created an account.
-    let login = app.post("/api/auth/login", None, json!({ "email": "csrf@example.com", "password": "Passw0rdX" })).await;
+    let login = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({ "email": "csrf@example.com", "password": "Passw0rdX" }),
+        )
+        .await;
     login.assert_error(401, "INVALID_CREDENTIALS");
 }
 
 #[tokio::test]
 async fn request_bodies_are_size_limited() {
     let app = TestApp::with_config(|config| config.body_limit_bytes = 2_048).await;
-    let huge = json!({ "query": format!("{{ categories {{ id }} }} #{}", "x".repeat(4_096)) }).to_string();
+    let huge =
+        json!({ "query": format!("{{ categories {{ id }} }} #{}", "x".repeat(4_096)) }).to_string();
     let graphql = app.post_raw("/graphql", "application/json", &huge).await;
     assert_eq!(graphql.status, 413);
     assert_eq!(first_error_code(&graphql.body), "PAYLOAD_TOO_LARGE");
-    let rest = app.post_raw("/api/auth/login", "application/json", &huge).await;
+    let rest = app
+        .post_raw("/api/auth/login", "application/json", &huge)
+        .await;
     rest.assert_error(413, "PAYLOAD_TOO_LARGE");
 }
 
@@ -83,7 +139,9 @@ async fn request_bodies_are_size_limited() {
 async fn suggestions_are_off_outside_development() {
     let app = TestApp::new().await;
     let response = app.graphql("{ post { titel } }", json!({}), None).await;
-    let message = response.body["errors"][0]["message"].as_str().unwrap_or_default();
+    let message = response.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
     assert!(!message.contains("Did you mean"), "{message}");
 }
 
@@ -92,7 +150,9 @@ async fn suggestions_are_off_outside_development() {
 async fn seed_distinct_posts(app: &TestApp, count: usize) {
     for index in 0..count {
         let author = app.register(&format!("author_{index}")).await;
-        let category = app.create_category(&format!("Category {index}"), &format!("category-{index}")).await;
+        let category = app
+            .create_category(&format!("Category {index}"), &format!("category-{index}"))
+            .await;
         app.create_post(
             &author.token,
             json!({
@@ -115,16 +175,39 @@ async fn nested_fields_cost_the_same_sql_for_5_or_50_posts() {
     let mut statements = Vec::new();
     for n in [5, 50] {
         let response = app.graphql(query, json!({ "n": n }), None).await;
-        let edges = response.body["data"]["posts"]["edges"].as_array().expect("edges");
+        let edges = response.body["data"]["posts"]["edges"]
+            .as_array()
+            .expect("edges");
         assert_eq!(edges.len(), n);
-        assert!(edges.iter().all(|edge| edge["node"]["tags"].as_array().is_some_and(|tags| tags.len() == 2)));
-        assert!(edges.iter().all(|edge| edge["node"]["category"]["name"].is_string()));
-        let reported = response.body["extensions"]["sqlStatements"].as_u64().expect("sqlStatements extension");
-        assert_eq!(u64::from(response.sql_statements()), reported, "header and extension disagree");
+        assert!(edges.iter().all(|edge| {
+            edge["node"]["tags"]
+                .as_array()
+                .is_some_and(|tags| tags.len() == 2)
+        }));
+        assert!(
+            edges
+                .iter()
+                .all(|edge| edge["node"]["category"]["name"].is_string())
+        );
+        let reported = response.body["extensions"]["sqlStatements"]
+            .as_u64()
+            .expect("sqlStatements extension");
+        assert_eq!(
+            u64::from(response.sql_statements()),
+            reported,
+            "header and extension disagree"
+        );
         statements.push(reported);
     }
-    assert_eq!(statements[0], statements[1], "SQL statements grew with the page size: {statements:?}");
-    assert!(statements[0] <= 5, "posts + author + category + tags should take at most 5 statements, took {}", statements[0]);
+    assert_eq!(
+        statements[0], statements[1],
+        "SQL statements grew with the page size: {statements:?}"
+    );
+    assert!(
+        statements[0] <= 5,
+        "posts + author + category + tags should take at most 5 statements, took {}",
+        statements[0]
+    );
 
     let rest_small = app.get("/api/posts?limit=5", None).await;
     let rest_large = app.get("/api/posts?limit=50", None).await;
@@ -135,11 +218,28 @@ async fn nested_fields_cost_the_same_sql_for_5_or_50_posts() {
 async fn dataloaders_are_never_shared_between_requests() {
     let app = TestApp::new().await;
     let user = app.register("changing").await;
-    app.create_post(&user.token, json!({ "title": "mine", "content": "text", "published": true })).await;
+    app.create_post(
+        &user.token,
+        json!({ "title": "mine", "content": "text", "published": true }),
+    )
+    .await;
     let query = "{ posts { edges { node { author { username bio } } } } }";
     let before = app.graphql(query, json!({}), None).await;
-    assert_eq!(before.body["data"]["posts"]["edges"][0]["node"]["author"]["bio"], Value::Null);
-    app.call(axum::http::Method::PATCH, "/api/users/me", Some(&user.token), Some(json!({ "bio": "updated" }))).await.data(200);
+    assert_eq!(
+        before.body["data"]["posts"]["edges"][0]["node"]["author"]["bio"],
+        Value::Null
+    );
+    app.call(
+        axum::http::Method::PATCH,
+        "/api/users/me",
+        Some(&user.token),
+        Some(json!({ "bio": "updated" })),
+    )
+    .await
+    .data(200);
     let after = app.graphql(query, json!({}), None).await;
-    assert_eq!(after.body["data"]["posts"]["edges"][0]["node"]["author"]["bio"], "updated");
+    assert_eq!(
+        after.body["data"]["posts"]["edges"][0]["node"]["author"]["bio"],
+        "updated"
+    );
 }
