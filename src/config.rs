@@ -69,7 +69,7 @@ pub struct Config {
     /// Most operations in one batched GraphQL request.
     #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10)]
     pub graphql_max_batch: usize,
-    /// Most aliases-plus-fields in one GraphQL document.
+    /// Most aliased fields in one GraphQL document.
     #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 30)]
     pub graphql_max_aliases: usize,
     /// Largest page any list returns (REST `limit`, GraphQL `first`).

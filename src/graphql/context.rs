@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ErrorExtensions, dataloader::DataLoader};
+use async_graphql::{Context, ErrorExtensions};
 
-use super::loaders::DbLoader;
+use super::loaders::RequestLoader;
 use crate::{auth::Caller, domain::pagination::PageWindow, error::AppError, state::AppState};
 
 /// The application state, the caller and the request's loader.
 pub trait ContextExt {
     fn state(&self) -> async_graphql::Result<&AppState>;
     fn caller(&self) -> async_graphql::Result<&Caller>;
-    fn loader(&self) -> async_graphql::Result<&DataLoader<DbLoader>>;
+    fn loader(&self) -> async_graphql::Result<&RequestLoader>;
 }
 
 impl ContextExt for Context<'_> {
@@ -23,8 +23,8 @@ impl ContextExt for Context<'_> {
         self.data::<Caller>()
     }
 
-    fn loader(&self) -> async_graphql::Result<&DataLoader<DbLoader>> {
-        self.data::<Arc<DataLoader<DbLoader>>>().map(AsRef::as_ref)
+    fn loader(&self) -> async_graphql::Result<&RequestLoader> {
+        self.data::<Arc<RequestLoader>>().map(AsRef::as_ref)
     }
 }
 

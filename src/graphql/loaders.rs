@@ -4,7 +4,10 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{ErrorExtensions, dataloader::Loader};
+use async_graphql::{
+    ErrorExtensions,
+    dataloader::{DataLoader, HashMapCache, Loader},
+};
 use entity::user;
 
 use crate::{
@@ -15,6 +18,9 @@ use crate::{
     error::AppResult,
     state::AppState,
 };
+
+/// The loader of one request, with a per-request cache.
+pub type RequestLoader = DataLoader<DbLoader, HashMapCache>;
 
 /// Batches the database reads of one GraphQL request.
 pub struct DbLoader {

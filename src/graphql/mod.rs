@@ -4,6 +4,7 @@
 //! Resolvers call the same `domain` functions as REST and attach error codes with
 //! `ResultExt::extend`, so `extensions.code` matches REST's `code`.
 
+mod alias_limit;
 mod context;
 mod loaders;
 mod mutation;
@@ -14,7 +15,9 @@ use std::sync::Arc;
 
 use async_graphql::{
     BatchRequest, BatchResponse, EmptySubscription, ErrorExtensionValues, Schema, ServerError,
-    Value, dataloader::DataLoader, parser::types::OperationType,
+    Value,
+    dataloader::{DataLoader, HashMapCache},
+    parser::types::OperationType,
 };
 use axum::{
     Extension, Router,
@@ -31,7 +34,7 @@ use crate::{
     error::AppError,
     state::AppState,
 };
-pub use loaders::DbLoader;
+pub use loaders::{DbLoader, RequestLoader};
 
 /// The executable schema.
 pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
@@ -44,7 +47,10 @@ pub fn schema(state: &AppState) -> AppSchema {
         .limit_depth(config.graphql_max_depth)
         .limit_complexity(config.graphql_max_complexity)
         .limit_directives(8)
-        .limit_recursive_depth(32);
+        .limit_recursive_depth(32)
+        .extension(alias_limit::AliasLimit {
+            max: config.graphql_max_aliases,
+        });
     if !config.dev_mode {
         builder = builder.disable_suggestions();
     }
@@ -187,11 +193,12 @@ async fn execute(
     };
     let counter = SqlCounter::current().unwrap_or_default();
     let spawn_counter = counter.clone();
-    let loader = DataLoader::new(
+    let loader: RequestLoader = DataLoader::with_cache(
         DbLoader {
             state: state.clone(),
         },
         move |future| tokio::spawn(spawn_counter.clone().scope(future)),
+        HashMapCache::default(),
     );
     let batch = batch.data(caller).data(Arc::new(loader));
     let mut response = schema.execute_batch(batch).await;

@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, OneofObject, ResultExt};
 
 use super::{
     context::{ContextExt, connection_window},
-    types::{OffsetConnection, Post, User, offset_connection},
+    types::{OffsetConnection, Post, User, offset_connection, prefetch_post_fields},
 };
 use crate::domain::{
     pagination::PageWindow,
@@ -80,6 +80,7 @@ impl QueryRoot {
         let (rows, total) = posts::list(state, &filter, probe, with_total)
             .await
             .extend()?;
+        prefetch_post_fields(ctx, &rows).await?;
         Ok(offset_connection(
             rows,
             window,

@@ -79,6 +79,46 @@ where
     connection
 }
 
+/// Loads, for all `rows` at once, the nested post fields the selection under
+/// `edges.node` asks for. Resolvers then read them from the request's cache, so the
+/// statement count never depends on how their futures happen to be scheduled.
+pub async fn prefetch_post_fields(
+    ctx: &Context<'_>,
+    rows: &[post::Model],
+) -> async_graphql::Result<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let loader = ctx.loader()?;
+    let authors = async {
+        if node.field("author").exists() {
+            loader
+                .load_many(rows.iter().map(|row| UserById(row.author_id.clone())))
+                .await?;
+        }
+        async_graphql::Result::<()>::Ok(())
+    };
+    let categories = async {
+        if node.field("category").exists() {
+            loader
+                .load_many(
+                    rows.iter()
+                        .filter_map(|row| row.category_id.clone().map(CategoryById)),
+                )
+                .await?;
+        }
+        async_graphql::Result::<()>::Ok(())
+    };
+    let tags = async {
+        if node.field("tags").exists() {
+            loader
+                .load_many(rows.iter().map(|row| TagsOfPost(row.id.clone())))
+                .await?;
+        }
+        async_graphql::Result::<()>::Ok(())
+    };
+    futures_util::try_join!(authors, categories, tags)?;
+    Ok(())
+}
+
 /// An account.
 pub struct User {
     row: user::Model,
@@ -154,6 +194,7 @@ impl User {
         let (rows, total) = posts::list_by_author(state, ctx.caller()?, &self.row.id, probe)
             .await
             .extend()?;
+        prefetch_post_fields(ctx, &rows).await?;
         Ok(offset_connection(rows, window, total, Post))
     }
 }

@@ -57,6 +57,33 @@ async fn deep_and_expensive_queries_are_refused_with_clear_errors() {
 }
 
 #[tokio::test]
+async fn aliases_are_capped() {
+    let app = TestApp::with_config(|config| config.graphql_max_aliases = 3).await;
+    let allowed = app
+        .graphql(
+            "{ a: categories { id } b: categories { id } c: tags { id } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(allowed.body["data"]["a"], json!([]), "{}", allowed.body);
+    let refused = app
+        .graphql(
+            "{ a: categories { id } b: categories { id } c: tags { id } d: tags { id } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(first_error_code(&refused.body), "GRAPHQL_VALIDATION_FAILED");
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("aliases"))
+    );
+    assert_eq!(refused.body["data"], Value::Null);
+}
+
+#[tokio::test]
 async fn batches_are_capped_and_each_operation_is_checked() {
     let app = TestApp::with_config(|config| config.graphql_max_batch = 3).await;
     let operation = json!({ "query": "{ categories { id } }" });
