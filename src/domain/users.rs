@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{post, profile, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -301,6 +301,7 @@ pub async fn update_profile(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("User"))?;
+    let txn = state.db.begin().await?;
     let mut account: user::ActiveModel = user.into();
     if let Some(bio) = input.bio {
         account.bio = Set(trimmed_non_empty(Some(bio)));
@@ -309,10 +310,10 @@ pub async fn update_profile(
         account.image = Set(trimmed_non_empty(Some(image)));
     }
     account.updated_at = Set(now());
-    let user = account.update(&state.db).await?;
+    let user = account.update(&txn).await?;
 
     let existing = profile::Entity::find_by_id(viewer.id.clone())
-        .one(&state.db)
+        .one(&txn)
         .await?;
     let is_new = existing.is_none();
     let mut row: profile::ActiveModel = match existing {
@@ -339,9 +340,10 @@ pub async fn update_profile(
     }
     row.updated_at = Set(now());
     if is_new {
-        row.insert(&state.db).await?;
+        row.insert(&txn).await?;
     } else {
-        row.update(&state.db).await?;
+        row.update(&txn).await?;
     }
+    txn.commit().await?;
     Ok(user)
 }

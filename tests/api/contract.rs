@@ -73,7 +73,10 @@ async fn the_docs_page_and_graphiql_work_offline() {
         let html = page.body.as_str().expect("html page");
         assert!(html.contains(marker), "{path} does not load {marker}");
         let external = external_loads(html);
-        assert!(external.is_empty(), "{path} loads external resources: {external:?}");
+        assert!(
+            external.is_empty(),
+            "{path} loads external resources: {external:?}"
+        );
     }
     for asset in [
         "graphiql.min.js",
