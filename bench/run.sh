@@ -165,7 +165,7 @@ run_wrk() {
     if [[ "$WARMUP" != "0" ]]; then
         wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$@" "$url" >/dev/null
     fi
-    echo "==> $name: wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency $* $url"
+    echo "==> $name: wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency ${*:+$* }$url"
     wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" | tee "$DATA_DIR/wrk-$name.txt"
     # wrk counts any HTTP answer as a request; a run that got errors is not a result.
     if grep -q 'Non-2xx or 3xx responses' "$DATA_DIR/wrk-$name.txt"; then

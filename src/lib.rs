@@ -15,6 +15,7 @@ pub mod error;
 pub mod graphql;
 /// Per-client rate limits.
 pub mod limits;
+pub mod realtime;
 pub mod rest;
 pub mod seed;
 pub mod server;

@@ -10,6 +10,7 @@ use crate::{
     db,
     error::{AppError, AppResult},
     limits::RateLimiters,
+    realtime::EventBus,
 };
 
 /// Handle to the application; derefs to [`App`].
@@ -23,6 +24,7 @@ pub struct App {
     pub tokens: TokenKeys,
     pub passwords: PasswordHasher,
     pub limits: RateLimiters,
+    pub events: EventBus,
 }
 
 impl Deref for AppState {
@@ -61,6 +63,7 @@ impl AppState {
             tokens,
             passwords,
             limits,
+            events: EventBus::default(),
         })))
     }
 }

@@ -2,20 +2,28 @@
 //! the server's `domain` layer turns them into views.
 
 pub mod category;
+pub mod comment;
+pub mod follow;
 pub mod login_throttle;
+pub mod notification;
 pub mod post;
 pub mod post_tag;
 pub mod profile;
+pub mod reaction;
 pub mod refresh_token;
 pub mod tag;
 pub mod user;
 
 pub mod prelude {
     pub use super::category::Entity as Category;
+    pub use super::comment::Entity as Comment;
+    pub use super::follow::Entity as Follow;
     pub use super::login_throttle::Entity as LoginThrottle;
+    pub use super::notification::Entity as Notification;
     pub use super::post::Entity as Post;
     pub use super::post_tag::Entity as PostTag;
     pub use super::profile::Entity as Profile;
+    pub use super::reaction::Entity as Reaction;
     pub use super::refresh_token::Entity as RefreshToken;
     pub use super::tag::Entity as Tag;
     pub use super::user::Entity as User;

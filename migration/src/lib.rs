@@ -2,7 +2,9 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261125_000001_foundation;
+mod m20261125_000002_conversation;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -10,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261125_000001_foundation::Migration),
+            Box::new(m20261125_000002_conversation::Migration),
+        ]
     }
 }

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::{create_index, id_column, ref_column, text_null, timestamp, timestamp_null};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -107,38 +109,6 @@ enum PostTags {
     Table,
     PostId,
     TagId,
-}
-
-/// A string primary key (UUIDv7 text).
-fn id_column<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name)
-        .string_len(36)
-        .not_null()
-        .primary_key()
-        .to_owned()
-}
-
-/// A string foreign-key column.
-fn ref_column<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).not_null().to_owned()
-}
-
-fn timestamp<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
-
-fn timestamp_null<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .null()
-        .to_owned()
-}
-
-fn text_null<T: IntoIden>(name: T) -> ColumnDef {
-    ColumnDef::new(name).string().null().to_owned()
 }
 
 #[async_trait::async_trait]
@@ -456,22 +426,4 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-async fn create_index<T, C>(
-    manager: &SchemaManager<'_>,
-    table: T,
-    name: &str,
-    columns: &[C],
-) -> Result<(), DbErr>
-where
-    T: IntoIden + 'static,
-    C: IntoIden + Clone + 'static,
-{
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for column in columns {
-        index.col(column.clone());
-    }
-    manager.create_index(index.to_owned()).await
 }

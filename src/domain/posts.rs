@@ -279,10 +279,19 @@ pub async fn detail_view(state: &AppState, row: post::Model) -> AppResult<PostDe
     })
 }
 
-/// Reads a post by id or slug and counts the view. Drafts are visible to their
+/// How a client names a post.
+#[derive(Clone, Copy, Debug)]
+pub enum PostRef<'a> {
+    Id(&'a str),
+    Slug(&'a str),
+    /// An id, or else a slug (REST paths accept both).
+    IdOrSlug(&'a str),
+}
+
+/// Reads a post and counts the view. Drafts are visible to their
 /// author and to moderators only; deleted posts to no one.
-pub async fn read(state: &AppState, caller: &Caller, id_or_slug: &str) -> AppResult<post::Model> {
-    let mut row = find_visible(state, caller, id_or_slug).await?;
+pub async fn read(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppResult<post::Model> {
+    let mut row = find_visible(state, caller, key).await?;
     if row.published {
         post::Entity::update_many()
             .col_expr(post::Column::Views, Expr::col(post::Column::Views).add(1))
@@ -297,18 +306,31 @@ pub async fn read(state: &AppState, caller: &Caller, id_or_slug: &str) -> AppRes
 async fn find_visible(
     state: &AppState,
     caller: &Caller,
-    id_or_slug: &str,
+    key: PostRef<'_>,
 ) -> AppResult<post::Model> {
-    let row = post::Entity::find()
-        .filter(
-            Condition::any()
-                .add(post::Column::Id.eq(id_or_slug))
-                .add(post::Column::Slug.eq(id_or_slug)),
-        )
+    let condition = match key {
+        PostRef::Id(id) => Condition::all().add(post::Column::Id.eq(id)),
+        PostRef::Slug(slug) => Condition::all().add(post::Column::Slug.eq(slug)),
+        PostRef::IdOrSlug(key) => Condition::any()
+            .add(post::Column::Id.eq(key))
+            .add(post::Column::Slug.eq(key)),
+    };
+    let candidates = post::Entity::find()
+        .filter(condition)
         .filter(post::Column::DeletedAt.is_null())
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound("Post"))?;
+        .limit(2)
+        .all(&state.db)
+        .await?;
+    // A slug may spell another post's id: the id match always wins.
+    let row = match key {
+        PostRef::IdOrSlug(key) => candidates
+            .iter()
+            .position(|row| row.id == key)
+            .map(|index| candidates[index].clone()),
+        _ => None,
+    }
+    .or_else(|| candidates.into_iter().next())
+    .ok_or(AppError::NotFound("Post"))?;
     let visible = row.published
         || caller
             .viewer
@@ -418,11 +440,11 @@ pub async fn create(
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id_or_slug: &str,
+    key: PostRef<'_>,
     input: UpdatePostInput,
 ) -> AppResult<post::Model> {
     let viewer = caller.viewer()?;
-    let current = find_visible(state, caller, id_or_slug).await?;
+    let current = find_visible(state, caller, key).await?;
     ensure_may_edit(viewer, &current)?;
     let mut validator = Validator::default();
     if let Some(title) = &input.title {
@@ -489,9 +511,9 @@ pub async fn update(
 }
 
 /// Soft-deletes a post of the caller's (or any post, for moderators).
-pub async fn delete(state: &AppState, caller: &Caller, id_or_slug: &str) -> AppResult<()> {
+pub async fn delete(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppResult<()> {
     let viewer = caller.viewer()?;
-    let current = find_visible(state, caller, id_or_slug).await?;
+    let current = find_visible(state, caller, key).await?;
     ensure_may_edit(viewer, &current)?;
     let mut row: post::ActiveModel = current.into();
     row.deleted_at = Set(Some(now()));

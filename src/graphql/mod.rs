@@ -14,8 +14,8 @@ mod types;
 use std::sync::Arc;
 
 use async_graphql::{
-    BatchRequest, BatchResponse, EmptySubscription, ErrorExtensionValues, Schema, ServerError,
-    Value,
+    BatchRequest, BatchResponse, EmptySubscription, ErrorExtensionValues, MergedObject, Schema,
+    ServerError, Value,
     dataloader::{DataLoader, HashMapCache},
     parser::types::OperationType,
 };
@@ -36,21 +36,33 @@ use crate::{
 };
 pub use loaders::{DbLoader, RequestLoader};
 
+/// Every query field, one object per area.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(query::CoreQuery);
+
+/// Every mutation, one object per area.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(mutation::CoreMutation);
+
 /// The executable schema.
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema with the configured depth, complexity and directive limits.
 pub fn schema(state: &AppState) -> AppSchema {
     let config = &state.config;
-    let mut builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .data(state.clone())
-        .limit_depth(config.graphql_max_depth)
-        .limit_complexity(config.graphql_max_complexity)
-        .limit_directives(8)
-        .limit_recursive_depth(32)
-        .extension(alias_limit::AliasLimit {
-            max: config.graphql_max_aliases,
-        });
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(state.clone())
+    .limit_depth(config.graphql_max_depth)
+    .limit_complexity(config.graphql_max_complexity)
+    .limit_directives(8)
+    .limit_recursive_depth(32)
+    .extension(alias_limit::AliasLimit {
+        max: config.graphql_max_aliases,
+    });
     if !config.dev_mode {
         builder = builder.disable_suggestions();
     }
@@ -59,11 +71,15 @@ pub fn schema(state: &AppState) -> AppSchema {
 
 /// The SDL of the schema, fields sorted so the export is stable.
 pub fn sdl() -> String {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .with_sorted_fields()
-        .with_sorted_enums()
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .with_sorted_fields()
+    .with_sorted_enums()
+    .finish()
+    .sdl()
 }
 
 /// `/graphql` (GET: GraphiQL page or a query; POST: JSON) and GraphiQL's assets.

@@ -7,15 +7,17 @@ use super::{
     types::{AuthPayload, Post, User},
 };
 use crate::domain::{
-    posts::{self, CreatePostInput, UpdatePostInput},
+    posts::{self, CreatePostInput, PostRef, UpdatePostInput},
     sessions::{self, LoginInput, LogoutInput, RefreshInput, RegisterInput},
     users::{self, UpdateProfileInput},
 };
 
-pub struct MutationRoot;
+/// Sessions, profiles and posts.
+#[derive(Default)]
+pub struct CoreMutation;
 
 #[Object]
-impl MutationRoot {
+impl CoreMutation {
     /// Creates an account and signs it in.
     async fn register(
         &self,
@@ -93,7 +95,7 @@ impl MutationRoot {
         id: String,
         input: UpdatePostInput,
     ) -> async_graphql::Result<Post> {
-        let row = posts::update(ctx.state()?, ctx.caller()?, &id, input)
+        let row = posts::update(ctx.state()?, ctx.caller()?, PostRef::Id(&id), input)
             .await
             .extend()?;
         Ok(Post(row))
@@ -101,7 +103,7 @@ impl MutationRoot {
 
     /// Deletes a post (author or moderator); returns true.
     async fn delete_post(&self, ctx: &Context<'_>, id: String) -> async_graphql::Result<bool> {
-        posts::delete(ctx.state()?, ctx.caller()?, &id)
+        posts::delete(ctx.state()?, ctx.caller()?, PostRef::Id(&id))
             .await
             .extend()?;
         Ok(true)

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::domain::{
     pagination::PageWindow,
-    posts::{self, PostFilter, PostSort},
+    posts::{self, PostFilter, PostRef, PostSort},
     taxonomy::{self, CategoryView, TagView},
     users,
 };
@@ -20,10 +20,12 @@ pub enum PostKey {
     Slug(String),
 }
 
-pub struct QueryRoot;
+/// Accounts, posts and taxonomy.
+#[derive(Default)]
+pub struct CoreQuery;
 
 #[Object]
-impl QueryRoot {
+impl CoreQuery {
     /// The signed-in account, or null when anonymous.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(viewer) = &ctx.caller()?.viewer else {
@@ -45,10 +47,11 @@ impl QueryRoot {
 
     /// One post by id or slug; counts a view. Drafts only for their author and moderators.
     async fn post(&self, ctx: &Context<'_>, by: PostKey) -> async_graphql::Result<Post> {
-        let key = match by {
-            PostKey::Id(key) | PostKey::Slug(key) => key,
+        let key = match &by {
+            PostKey::Id(id) => PostRef::Id(id),
+            PostKey::Slug(slug) => PostRef::Slug(slug),
         };
-        let row = posts::read(ctx.state()?, ctx.caller()?, &key)
+        let row = posts::read(ctx.state()?, ctx.caller()?, key)
             .await
             .extend()?;
         Ok(Post(row))

@@ -17,7 +17,8 @@ use crate::{
     domain::{
         pagination::{OffsetPage, PageWindow},
         posts::{
-            self, CreatePostInput, PostDetailView, PostFilter, PostSort, PostView, UpdatePostInput,
+            self, CreatePostInput, PostDetailView, PostFilter, PostRef, PostSort, PostView,
+            UpdatePostInput,
         },
         taxonomy::{self, CategoryView, TagView},
     },
@@ -132,7 +133,7 @@ async fn read(
     caller: Caller,
     Path(path): Path<PostPath>,
 ) -> AppResult<Json<Envelope<PostDetailView>>> {
-    let post = posts::read(&state, &caller, &path.id).await?;
+    let post = posts::read(&state, &caller, PostRef::IdOrSlug(&path.id)).await?;
     Ok(ok(posts::detail_view(&state, post).await?))
 }
 
@@ -143,7 +144,7 @@ async fn update(
     Path(path): Path<PostPath>,
     ApiJson(input): ApiJson<UpdatePostInput>,
 ) -> AppResult<Json<Envelope<PostDetailView>>> {
-    let post = posts::update(&state, &caller, &path.id, input).await?;
+    let post = posts::update(&state, &caller, PostRef::IdOrSlug(&path.id), input).await?;
     Ok(ok(posts::detail_view(&state, post).await?))
 }
 
@@ -153,7 +154,7 @@ async fn delete(
     _viewer: Viewer,
     Path(path): Path<PostPath>,
 ) -> AppResult<NoContent> {
-    posts::delete(&state, &caller, &path.id).await?;
+    posts::delete(&state, &caller, PostRef::IdOrSlug(&path.id)).await?;
     Ok(NoContent)
 }
 

@@ -1149,61 +1149,79 @@ async fn deleted_post_is_not_found_for_anyone() {
     }
 }
 
-#[tokio::test]
-async fn an_id_finds_its_own_post_even_when_another_slug_equals_it() {
-    let app = TestApp::new().await;
+/// Alice's post, and Mallory's post titled (so slugged) with its id, created after it;
+/// then Alice edits her post, as any author may.
+async fn post_and_impostor(app: &TestApp, impostor_published: bool) -> (String, String) {
     let alice = app.register("alice").await;
     let mallory = app.register("mallory").await;
-    let moderator = moderator(&app).await;
-    let original = app.create_post(&alice.token, published("Original")).await;
-    let original_id = id(&original);
-    // A title that slugifies to the other post's id.
-    let impostor = app
-        .create_post(&mallory.token, published(&original_id))
-        .await;
-    assert_eq!(impostor["slug"], json!(original_id));
-
-    // Routine writes to the original (an edit, the view counter) must not change
-    // which post its id finds.
+    let original = id(&app.create_post(&alice.token, published("Original")).await);
+    let body =
+        json!({ "title": original, "content": "Look-alike", "published": impostor_published });
+    let impostor = app.create_post(&mallory.token, body).await;
+    assert_eq!(impostor["slug"], json!(original));
     put(
-        &app,
-        &original_id,
+        app,
+        &original,
         Some(&alice.token),
         json!({ "content": "Edited" }),
     )
     .await
     .data(200);
+    (original, id(&impostor))
+}
+
+#[tokio::test]
+async fn reading_by_id_finds_that_post_even_when_another_slug_equals_it() {
+    let app = TestApp::new().await;
+    let (original, _) = post_and_impostor(&app, true).await;
     for attempt in 1..=3 {
-        let response = read(&app, &original_id, None).await;
+        let response = read(&app, &original, None).await;
         assert_eq!(
             response.data(200)["id"],
-            json!(original_id),
+            json!(original),
             "REST read {attempt}"
         );
-        let response = gql_post(&app, json!({ "id": original_id }), None).await;
+        let response = gql_post(&app, json!({ "id": original }), None).await;
         assert_eq!(
             gql_ok(&response, "post")["id"],
-            json!(original_id),
+            json!(original),
             "GraphQL read {attempt}"
         );
     }
+}
 
-    let response = delete(&app, &original_id, Some(&moderator.token)).await;
+#[tokio::test]
+async fn a_draft_whose_slug_equals_an_id_does_not_hide_that_post() {
+    let app = TestApp::new().await;
+    let (original, _) = post_and_impostor(&app, false).await;
+    for attempt in 1..=3 {
+        let response = read(&app, &original, None).await;
+        assert_eq!(
+            response.data(200)["title"],
+            json!("Original"),
+            "read {attempt}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_by_id_removes_that_post_not_one_whose_slug_equals_it() {
+    let app = TestApp::new().await;
+    let moderator = moderator(&app).await;
+    let (original, impostor) = post_and_impostor(&app, true).await;
+
+    let response = delete(&app, &original, Some(&moderator.token)).await;
     assert_eq!(response.status.as_u16(), 204, "body: {}", response.body);
-    let response = read(&app, &id(&impostor), None).await;
-    assert_eq!(
-        response.data(200)["author"]["username"],
-        json!("mallory"),
-        "the other post stays"
-    );
-    let alices_posts = post::Entity::find_by_id(original_id.clone())
-        .one(&app.state.db)
-        .await;
-    let alices_post = alices_posts.expect("query").expect("row");
-    assert!(
-        alices_post.deleted_at.is_some(),
-        "the moderator deleted the post with that id"
-    );
+    let rows = post::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("posts");
+    let deleted: Vec<&str> = rows
+        .iter()
+        .filter(|row| row.deleted_at.is_some())
+        .map(|row| row.id.as_str())
+        .collect();
+    assert_eq!(deleted, [original.as_str()], "impostor is {impostor}");
 }
 
 // ---------------------------------------------------------------------------

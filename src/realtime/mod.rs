@@ -1,0 +1,30 @@
+//! Live updates: domain events go through one [`EventBus`]; GraphQL subscriptions,
+//! presence and typing indicators listen to it.
+
+mod bus;
+
+pub use bus::EventBus;
+
+use entity::{comment, notification};
+use serde::{Deserialize, Serialize};
+
+/// Something that happened, for whoever listens (on every instance).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Event {
+    /// A notification was stored for `notification.user_id`.
+    NotificationAdded { notification: notification::Model },
+    /// A comment (or reply) was added to `comment.post_id`.
+    CommentAdded { comment: comment::Model },
+    /// Reactions on a post, or on one of its comments, changed.
+    ReactionsChanged { post_id: String },
+    /// A user started or stopped typing on a post.
+    Typing {
+        post_id: String,
+        user_id: String,
+        username: String,
+        typing: bool,
+    },
+    /// Every session of a user ended (logout everywhere, suspension, ban).
+    SessionsEnded { user_id: String },
+}
