@@ -57,6 +57,15 @@ pub struct Config {
     /// Posts created per user.
     #[arg(long, env = "RATE_LIMIT_POST_CREATE", default_value = "10/1h")]
     pub rate_limit_post_create: RateLimit,
+    /// Comments created per user.
+    #[arg(long, env = "RATE_LIMIT_COMMENT_CREATE", default_value = "30/1h")]
+    pub rate_limit_comment_create: RateLimit,
+    /// Reactions given per user.
+    #[arg(long, env = "RATE_LIMIT_REACTION", default_value = "100/1h")]
+    pub rate_limit_reaction: RateLimit,
+    /// Follows per user.
+    #[arg(long, env = "RATE_LIMIT_FOLLOW", default_value = "30/1h")]
+    pub rate_limit_follow: RateLimit,
     /// Largest accepted request body, in bytes (REST and GraphQL).
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
     pub body_limit_bytes: usize,

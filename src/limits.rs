@@ -56,6 +56,12 @@ pub struct RateLimiters {
     pub auth: Limiter,
     /// Post creation.
     pub post_create: Limiter,
+    /// Comment creation.
+    pub comment_create: Limiter,
+    /// Reactions given.
+    pub reaction: Limiter,
+    /// Follows.
+    pub follow: Limiter,
 }
 
 impl RateLimiters {
@@ -65,12 +71,22 @@ impl RateLimiters {
             api: Limiter::new(config.rate_limit_api),
             auth: Limiter::new(config.rate_limit_auth),
             post_create: Limiter::new(config.rate_limit_post_create),
+            comment_create: Limiter::new(config.rate_limit_comment_create),
+            reaction: Limiter::new(config.rate_limit_reaction),
+            follow: Limiter::new(config.rate_limit_follow),
         }
     }
 
     /// Forgets idle clients of every limit.
     pub fn forget_idle(&self) {
-        for limiter in [&self.api, &self.auth, &self.post_create] {
+        for limiter in [
+            &self.api,
+            &self.auth,
+            &self.post_create,
+            &self.comment_create,
+            &self.reaction,
+            &self.follow,
+        ] {
             limiter.forget_idle();
         }
     }

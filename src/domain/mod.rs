@@ -2,6 +2,7 @@
 //! `(&AppState, &Caller, input)`. Validation and authorization live here, so the
 //! REST handlers and the GraphQL resolvers get exactly the same behaviour.
 
+pub mod notifications;
 pub mod pagination;
 pub mod posts;
 pub mod sessions;

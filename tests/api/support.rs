@@ -90,6 +90,9 @@ pub fn test_config() -> Config {
     config.rate_limit_api = RateLimit::unlimited();
     config.rate_limit_auth = RateLimit::unlimited();
     config.rate_limit_post_create = RateLimit::unlimited();
+    config.rate_limit_comment_create = RateLimit::unlimited();
+    config.rate_limit_reaction = RateLimit::unlimited();
+    config.rate_limit_follow = RateLimit::unlimited();
     config
 }
 

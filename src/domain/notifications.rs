@@ -1,0 +1,175 @@
+//! Notifications: stored per user, deduplicated, and announced on the event bus
+//! once the write that caused them is committed.
+//!
+//! Other domain modules call [`notify`] inside their transaction and hand the
+//! returned rows to [`announce`] after the commit, so a subscriber never hears of
+//! a notification that was rolled back.
+
+use entity::notification;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde::{Deserialize, Serialize};
+
+use super::{new_id, now};
+use crate::{error::AppResult, realtime::Event, state::AppState};
+
+/// What a notification is about.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    async_graphql::Enum,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum NotificationType {
+    PostLiked,
+    PostCommented,
+    CommentLiked,
+    UserFollowed,
+    AchievementUnlocked,
+    LevelUp,
+    Mention,
+    System,
+}
+
+impl NotificationType {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PostLiked => "POST_LIKED",
+            Self::PostCommented => "POST_COMMENTED",
+            Self::CommentLiked => "COMMENT_LIKED",
+            Self::UserFollowed => "USER_FOLLOWED",
+            Self::AchievementUnlocked => "ACHIEVEMENT_UNLOCKED",
+            Self::LevelUp => "LEVEL_UP",
+            Self::Mention => "MENTION",
+            Self::System => "SYSTEM",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(stored: &str) -> Option<Self> {
+        [
+            Self::PostLiked,
+            Self::PostCommented,
+            Self::CommentLiked,
+            Self::UserFollowed,
+            Self::AchievementUnlocked,
+            Self::LevelUp,
+            Self::Mention,
+            Self::System,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == stored)
+    }
+}
+
+/// A notification to store.
+#[derive(Clone, Debug)]
+pub struct NewNotification {
+    /// Who is notified.
+    pub user_id: String,
+    pub kind: NotificationType,
+    /// Who caused it (never the notified user: such notifications are dropped).
+    pub actor_id: Option<String>,
+    pub title: String,
+    pub message: String,
+    /// Links for the client, e.g. `{"postId": …, "commentId": …}`.
+    pub data: serde_json::Value,
+    /// Events with the same key notify the user once, e.g. `POST_LIKED:<post>:<actor>`.
+    pub dedupe_key: Option<String>,
+}
+
+/// Stores `new` unless it is about the user's own action or a duplicate; returns
+/// the stored row. Call inside the transaction of the action, then [`announce`].
+pub async fn notify(
+    db: &impl ConnectionTrait,
+    new: NewNotification,
+) -> AppResult<Option<notification::Model>> {
+    if new.actor_id.as_deref() == Some(new.user_id.as_str()) {
+        return Ok(None);
+    }
+    let row = notification::Model {
+        id: new_id(),
+        user_id: new.user_id,
+        notification_type: new.kind.as_str().to_owned(),
+        title: new.title,
+        message: new.message,
+        actor_id: new.actor_id,
+        data: new.data.to_string(),
+        dedupe_key: new.dedupe_key,
+        read: false,
+        read_at: None,
+        created_at: now(),
+    };
+    let active = notification::ActiveModel {
+        id: Set(row.id.clone()),
+        user_id: Set(row.user_id.clone()),
+        notification_type: Set(row.notification_type.clone()),
+        title: Set(row.title.clone()),
+        message: Set(row.message.clone()),
+        actor_id: Set(row.actor_id.clone()),
+        data: Set(row.data.clone()),
+        dedupe_key: Set(row.dedupe_key.clone()),
+        read: Set(false),
+        read_at: Set(None),
+        created_at: Set(row.created_at),
+    };
+    let inserted = notification::Entity::insert(active)
+        .on_conflict_do_nothing_on([
+            notification::Column::UserId,
+            notification::Column::DedupeKey,
+        ])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(1)).then_some(row))
+}
+
+/// Publishes stored notifications on the event bus (after the commit).
+pub fn announce(state: &AppState, stored: impl IntoIterator<Item = notification::Model>) {
+    for notification in stored {
+        state
+            .events
+            .publish(Event::NotificationAdded { notification });
+    }
+}
+
+/// Usernames mentioned as `@username` in `text`, lower-cased, each once.
+pub fn mentioned_usernames(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let bytes = text.as_bytes();
+    for (index, _) in text.match_indices('@') {
+        let preceded_by_word =
+            index > 0 && (bytes[index - 1].is_ascii_alphanumeric() || bytes[index - 1] == b'_');
+        if preceded_by_word {
+            continue;
+        }
+        let name: String = text[index + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let name = name.to_lowercase();
+        if super::validate::is_valid_username(&name) && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mentioned_usernames;
+
+    #[test]
+    fn mentions_are_found_once_and_emails_are_not_mentions() {
+        assert_eq!(
+            mentioned_usernames("hi @Alice and @bob_2, @alice again; mail me at x@example.com @a"),
+            vec!["alice".to_owned(), "bob_2".to_owned()]
+        );
+    }
+}
