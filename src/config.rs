@@ -84,6 +84,21 @@ pub struct Config {
     /// Largest page any list returns (REST `limit`, GraphQL `first`).
     #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: u64,
+    /// Redis for the event bus shared by several instances (in-process when unset).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// The Redis pub/sub channel events travel on.
+    #[arg(long, env = "REDIS_CHANNEL", default_value = "sparkle:events")]
+    pub redis_channel: String,
+    /// Seconds between keep-alive pings on GraphQL WebSockets.
+    #[arg(long, env = "WS_KEEPALIVE_SECS", default_value_t = 15)]
+    pub ws_keepalive_secs: u64,
+    /// Seconds a WebSocket may take to send `connection_init` before it is closed.
+    #[arg(long, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+    /// Seconds a typing indicator lasts unless renewed.
+    #[arg(long, env = "TYPING_TTL_SECS", default_value_t = 6)]
+    pub typing_ttl_secs: u64,
     /// Development mode: GraphQL "did you mean" suggestions on.
     #[arg(long, env = "DEV_MODE", default_value_t = false)]
     pub dev_mode: bool,

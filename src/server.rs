@@ -27,9 +27,14 @@ pub async fn serve(config: Config) -> AppResult<()> {
             limits.forget_idle();
         }
     });
+    let shutdown = state.shutdown.clone();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // WebSocket tasks outlive graceful shutdown unless told to close.
+            shutdown.cancel();
+        })
         .await
         .map_err(|err| crate::error::AppError::Internal(format!("server: {err}")))?;
     janitor.abort();

@@ -10,8 +10,9 @@ use crate::{
     db,
     error::{AppError, AppResult},
     limits::RateLimiters,
-    realtime::EventBus,
+    realtime::{EventBus, Presence, presence},
 };
+use tokio_util::sync::CancellationToken;
 
 /// Handle to the application; derefs to [`App`].
 #[derive(Clone)]
@@ -25,6 +26,9 @@ pub struct App {
     pub passwords: PasswordHasher,
     pub limits: RateLimiters,
     pub events: EventBus,
+    pub presence: Presence,
+    /// Cancelled when the server shuts down; live connections close on it.
+    pub shutdown: CancellationToken,
 }
 
 impl Deref for AppState {
@@ -40,11 +44,12 @@ impl AppState {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|err| AppError::Internal(format!("{}: {err}", config.data_dir.display())))?;
         let db = db::connect(&config.database_url(), config.database_max_connections).await?;
-        Self::with_database(config, db)
+        Self::with_database(config, db).await
     }
 
-    /// State over an already connected and migrated database.
-    pub fn with_database(config: Config, db: DatabaseConnection) -> AppResult<Self> {
+    /// State over an already connected and migrated database; connects to Redis when
+    /// configured and starts the presence bookkeeping.
+    pub async fn with_database(config: Config, db: DatabaseConnection) -> AppResult<Self> {
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => load_or_create_secret(&config.data_dir)?,
@@ -57,13 +62,23 @@ impl AppState {
         );
         let passwords = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations)?;
         let limits = RateLimiters::new(&config);
+        let events = match &config.redis_url {
+            Some(url) => EventBus::redis(url, &config.redis_channel)
+                .await
+                .map_err(|err| AppError::Internal(format!("redis: {err}")))?,
+            None => EventBus::default(),
+        };
+        let presence = Presence::new(crate::domain::new_id(), events.clone());
+        tokio::spawn(presence::run(presence.clone(), events.clone()));
         Ok(Self(Arc::new(App {
             config,
             db,
             tokens,
             passwords,
             limits,
-            events: EventBus::default(),
+            events,
+            presence,
+            shutdown: CancellationToken::new(),
         })))
     }
 }

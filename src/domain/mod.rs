@@ -2,9 +2,14 @@
 //! `(&AppState, &Caller, input)`. Validation and authorization live here, so the
 //! REST handlers and the GraphQL resolvers get exactly the same behaviour.
 
+pub mod comments;
+pub mod follows;
+pub mod moderation;
+pub mod notification_feed;
 pub mod notifications;
 pub mod pagination;
 pub mod posts;
+pub mod reactions;
 pub mod sessions;
 pub mod taxonomy;
 pub mod text;

@@ -16,7 +16,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    new_id, now,
+    new_id, notification_feed, notifications, now,
     pagination::{OffsetPage, PageWindow},
     taxonomy::{self, CategoryView, MAX_TAG_CHARS, MAX_TAGS_PER_POST, TagView},
     text::{derive_excerpt, slugify, trimmed_non_empty},
@@ -141,6 +141,35 @@ pub fn counts(row: &post::Model) -> PostCounts {
         comments: row.comment_count,
         reactions: row.reaction_count,
     }
+}
+
+/// A post counter kept in step with the rows it counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostCounter {
+    /// `comment_count`: every comment and reply of the post.
+    Comments,
+    /// `reaction_count`: reactions on the post itself.
+    Reactions,
+}
+
+/// Adds `delta` to a counter of post `post_id`. Call it inside the transaction that
+/// adds or removes the counted rows.
+pub async fn adjust_counter(
+    db: &impl ConnectionTrait,
+    post_id: &str,
+    counter: PostCounter,
+    delta: i64,
+) -> AppResult<()> {
+    let column = match counter {
+        PostCounter::Comments => post::Column::CommentCount,
+        PostCounter::Reactions => post::Column::ReactionCount,
+    };
+    post::Entity::update_many()
+        .col_expr(column, Expr::col(column).add(delta))
+        .filter(post::Column::Id.eq(post_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Fields of a new post.
@@ -291,7 +320,7 @@ pub enum PostRef<'a> {
 /// Reads a post and counts the view. Drafts are visible to their
 /// author and to moderators only; deleted posts to no one.
 pub async fn read(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppResult<post::Model> {
-    let mut row = find_visible(state, caller, key).await?;
+    let mut row = visible_post(state, caller, key).await?;
     if row.published {
         post::Entity::update_many()
             .col_expr(post::Column::Views, Expr::col(post::Column::Views).add(1))
@@ -303,7 +332,9 @@ pub async fn read(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppRes
     Ok(row)
 }
 
-async fn find_visible(
+/// The post `key` names, if the caller may see it (without counting a view):
+/// drafts only for their author and moderators, deleted posts for no one.
+pub async fn visible_post(
     state: &AppState,
     caller: &Caller,
     key: PostRef<'_>,
@@ -432,7 +463,9 @@ pub async fn create(
     if let Some(tags) = &input.tags {
         replace_tags(&txn, &post.id, tags).await?;
     }
+    let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
     txn.commit().await?;
+    notifications::announce(state, mentions);
     Ok(post)
 }
 
@@ -444,7 +477,7 @@ pub async fn update(
     input: UpdatePostInput,
 ) -> AppResult<post::Model> {
     let viewer = caller.viewer()?;
-    let current = find_visible(state, caller, key).await?;
+    let current = visible_post(state, caller, key).await?;
     ensure_may_edit(viewer, &current)?;
     let mut validator = Validator::default();
     if let Some(title) = &input.title {
@@ -506,14 +539,16 @@ pub async fn update(
     if let Some(tags) = &input.tags {
         replace_tags(&txn, &post_id, tags).await?;
     }
+    let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
     txn.commit().await?;
+    notifications::announce(state, mentions);
     Ok(post)
 }
 
 /// Soft-deletes a post of the caller's (or any post, for moderators).
 pub async fn delete(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppResult<()> {
     let viewer = caller.viewer()?;
-    let current = find_visible(state, caller, key).await?;
+    let current = visible_post(state, caller, key).await?;
     ensure_may_edit(viewer, &current)?;
     let mut row: post::ActiveModel = current.into();
     row.deleted_at = Set(Some(now()));

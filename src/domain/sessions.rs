@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use entity::{login_throttle, refresh_token, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, QueryFilter,
-    TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
+    QueryFilter, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,7 @@ use super::{
 use crate::{
     auth::{Caller, Role, UserStatus, new_refresh_secret, refresh_secret_hash},
     error::{AppError, AppResult},
+    realtime::Event,
     state::AppState,
 };
 
@@ -301,21 +302,11 @@ pub async fn logout(state: &AppState, caller: &Caller, input: LogoutInput) -> Ap
     let viewer = caller.viewer()?;
     if input.all_sessions {
         let txn = state.db.begin().await?;
-        refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now()))
-            .filter(refresh_token::Column::UserId.eq(&viewer.id))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
-        user::Entity::update_many()
-            .col_expr(
-                user::Column::SessionVersion,
-                Expr::col(user::Column::SessionVersion).add(1),
-            )
-            .filter(user::Column::Id.eq(&viewer.id))
-            .exec(&txn)
-            .await?;
+        end_all_sessions(&txn, &viewer.id).await?;
         txn.commit().await?;
+        state.events.publish(Event::SessionsEnded {
+            user_id: viewer.id.clone(),
+        });
         return Ok(());
     }
     let Some(secret) = input.refresh_token else {
@@ -331,6 +322,26 @@ pub async fn logout(state: &AppState, caller: &Caller, input: LogoutInput) -> Ap
         .await?
         .ok_or(AppError::NotFound("Session"))?;
     revoke_family(state, &token.family_id).await
+}
+
+/// Revokes every refresh token of `user_id` and invalidates its access tokens (by
+/// raising its session version). Publish [`Event::SessionsEnded`] after the commit.
+pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: &str) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now()))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::SessionVersion,
+            Expr::col(user::Column::SessionVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn revoke_family(state: &AppState, family_id: &str) -> AppResult<()> {

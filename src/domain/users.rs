@@ -222,6 +222,12 @@ pub async fn stats_by_user_ids(
             entry.posts = u64::try_from(count.posts).unwrap_or_default();
         }
     }
+    for (id, counts) in super::follows::counts_by_user_ids(db, ids).await? {
+        if let Some(entry) = stats.get_mut(&id) {
+            entry.followers = counts.followers;
+            entry.following = counts.following;
+        }
+    }
     Ok(stats)
 }
 

@@ -8,10 +8,14 @@ use async_graphql::{
     ErrorExtensions,
     dataloader::{DataLoader, HashMapCache, Loader},
 };
-use entity::user;
+use entity::{comment, user};
 
 use crate::{
     domain::{
+        comments::{self, CommentThread},
+        follows,
+        pagination::CursorWindow,
+        reactions::{self, ReactionCounts, ReactionTarget, ReactionType},
         taxonomy::{self, CategoryView, TagView},
         users::{self, ProfileView, UserStats},
     },
@@ -72,3 +76,160 @@ batch_loader!(CategoryById => CategoryView, taxonomy::categories_by_ids);
 batch_loader!(TagsOfPost => Vec<TagView>, taxonomy::tags_by_post_ids);
 batch_loader!(ProfileOfUser => ProfileView, users::profiles_by_user_ids);
 batch_loader!(StatsOfUser => UserStats, users::stats_by_user_ids);
+
+/// Whether `viewer_id` follows `user_id`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ViewerFollows {
+    pub viewer_id: String,
+    pub user_id: String,
+}
+
+impl Loader<ViewerFollows> for DbLoader {
+    type Value = bool;
+    type Error = async_graphql::Error;
+
+    /// One statement per viewer (a request has one).
+    async fn load(
+        &self,
+        keys: &[ViewerFollows],
+    ) -> Result<HashMap<ViewerFollows, bool>, Self::Error> {
+        let mut by_viewer: HashMap<&str, Vec<String>> = HashMap::new();
+        for key in keys {
+            by_viewer
+                .entry(key.viewer_id.as_str())
+                .or_default()
+                .push(key.user_id.clone());
+        }
+        let mut answers = HashMap::with_capacity(keys.len());
+        for (viewer_id, user_ids) in by_viewer {
+            let followed = follows::followed_among(&self.state.db, viewer_id, &user_ids)
+                .await
+                .map_err(|err| err.extend())?;
+            for user_id in user_ids {
+                let key = ViewerFollows {
+                    viewer_id: viewer_id.to_owned(),
+                    user_id,
+                };
+                let follows = followed.contains(&key.user_id);
+                answers.insert(key, follows);
+            }
+        }
+        Ok(answers)
+    }
+}
+
+/// One page of a comment thread: its rows after `after`, one more than `limit` (to
+/// learn whether more follow).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CommentPage {
+    pub thread: CommentThread,
+    pub after: Option<String>,
+    pub limit: u64,
+}
+
+impl CommentPage {
+    /// The page of `thread` that `window` describes.
+    pub fn new(thread: CommentThread, window: &CursorWindow<String>) -> Self {
+        Self {
+            thread,
+            after: window.after.clone(),
+            limit: window.limit,
+        }
+    }
+}
+
+impl Loader<CommentPage> for DbLoader {
+    type Value = Vec<comment::Model>;
+    type Error = async_graphql::Error;
+
+    /// One statement per distinct window (nested connections usually share one).
+    async fn load(
+        &self,
+        keys: &[CommentPage],
+    ) -> Result<HashMap<CommentPage, Vec<comment::Model>>, Self::Error> {
+        let mut by_window: HashMap<(Option<String>, u64), Vec<CommentThread>> = HashMap::new();
+        for key in keys {
+            by_window
+                .entry((key.after.clone(), key.limit))
+                .or_default()
+                .push(key.thread.clone());
+        }
+        let mut pages = HashMap::with_capacity(keys.len());
+        for ((after, limit), threads) in by_window {
+            let window = CursorWindow { after, limit };
+            let found = comments::thread_pages(&self.state.db, &threads, &window)
+                .await
+                .map_err(|err| err.extend())?;
+            pages.extend(
+                found
+                    .into_iter()
+                    .map(|(thread, rows)| (CommentPage::new(thread, &window), rows)),
+            );
+        }
+        Ok(pages)
+    }
+}
+
+/// The reaction counts of a post or comment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ReactionCountsOf(pub ReactionTarget);
+
+impl Loader<ReactionCountsOf> for DbLoader {
+    type Value = ReactionCounts;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ReactionCountsOf],
+    ) -> Result<HashMap<ReactionCountsOf, ReactionCounts>, Self::Error> {
+        let targets: Vec<ReactionTarget> = keys.iter().map(|key| key.0.clone()).collect();
+        let counts = reactions::counts_by_targets(&self.state.db, &targets)
+            .await
+            .map_err(|err| err.extend())?;
+        Ok(counts
+            .into_iter()
+            .map(|(target, counts)| (ReactionCountsOf(target), counts))
+            .collect())
+    }
+}
+
+/// The reaction `user_id` gave a post or comment (`None` when none). The loader is
+/// per request, so the user in the key is always the request's own viewer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ReactionOfUser {
+    pub user_id: String,
+    pub target: ReactionTarget,
+}
+
+impl Loader<ReactionOfUser> for DbLoader {
+    type Value = Option<ReactionType>;
+    type Error = async_graphql::Error;
+
+    /// One statement per user (a request has one).
+    async fn load(
+        &self,
+        keys: &[ReactionOfUser],
+    ) -> Result<HashMap<ReactionOfUser, Option<ReactionType>>, Self::Error> {
+        let mut by_user: HashMap<&str, Vec<ReactionTarget>> = HashMap::new();
+        for key in keys {
+            by_user
+                .entry(key.user_id.as_str())
+                .or_default()
+                .push(key.target.clone());
+        }
+        let mut given = HashMap::with_capacity(keys.len());
+        for (user_id, targets) in by_user {
+            let found = reactions::reactions_of_user(&self.state.db, user_id, &targets)
+                .await
+                .map_err(|err| err.extend())?;
+            given.extend(found.into_iter().map(|(target, reaction)| {
+                let key = ReactionOfUser {
+                    user_id: user_id.to_owned(),
+                    target,
+                };
+                (key, reaction)
+            }));
+        }
+        Ok(given)
+    }
+}

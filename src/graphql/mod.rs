@@ -5,17 +5,24 @@
 //! `ResultExt::extend`, so `extensions.code` matches REST's `code`.
 
 mod alias_limit;
+mod comments;
 mod context;
+mod cursor;
+mod live;
 mod loaders;
 mod mutation;
+mod notifications;
 mod query;
+mod reactions;
+mod social;
+mod subscription;
 mod types;
+mod ws;
 
 use std::sync::Arc;
 
 use async_graphql::{
-    BatchRequest, BatchResponse, EmptySubscription, ErrorExtensionValues, MergedObject, Schema,
-    ServerError, Value,
+    BatchRequest, BatchResponse, ErrorExtensionValues, MergedObject, Schema, ServerError, Value,
     dataloader::{DataLoader, HashMapCache},
     parser::types::OperationType,
 };
@@ -38,14 +45,25 @@ pub use loaders::{DbLoader, RequestLoader};
 
 /// Every query field, one object per area.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::CoreQuery);
+pub struct QueryRoot(
+    query::CoreQuery,
+    notifications::NotificationQuery,
+    comments::CommentQuery,
+);
 
 /// Every mutation, one object per area.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(mutation::CoreMutation);
+pub struct MutationRoot(
+    mutation::CoreMutation,
+    comments::CommentMutation,
+    reactions::ReactionMutation,
+    social::SocialMutation,
+    notifications::NotificationMutation,
+    live::LiveMutation,
+);
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
 
 /// Builds the schema with the configured depth, complexity and directive limits.
 pub fn schema(state: &AppState) -> AppSchema {
@@ -53,7 +71,7 @@ pub fn schema(state: &AppState) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .data(state.clone())
     .limit_depth(config.graphql_max_depth)
@@ -74,7 +92,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .with_sorted_fields()
     .with_sorted_enums()
@@ -87,6 +105,7 @@ pub fn router(schema: AppSchema) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/assets/{file}", get(graphiql_asset))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .layer(Extension(schema))
 }
 

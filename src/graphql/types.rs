@@ -11,11 +11,14 @@ use entity::{post, user};
 
 use super::{
     context::{ContextExt, connection_window},
+    cursor::CursorConnection,
     loaders::{CategoryById, ProfileOfUser, StatsOfUser, TagsOfPost, UserById},
+    social,
 };
 use crate::{
     auth::Role,
     domain::{
+        follows::FollowList,
         pagination::PageWindow,
         posts::{self, PostCounts},
         sessions::Session,
@@ -116,6 +119,17 @@ pub async fn prefetch_post_fields(
         async_graphql::Result::<()>::Ok(())
     };
     futures_util::try_join!(authors, categories, tags)?;
+    // Comments and reactions share key types (users, reaction counts) with the levels
+    // below them, so they load after the fields above, one level at a time.
+    let threads = rows
+        .iter()
+        .filter_map(|row| super::comments::comments_of(&row.id, row.comment_count))
+        .collect();
+    super::comments::prefetch_threads(ctx, node.field("comments"), threads).await?;
+    let targets = rows
+        .iter()
+        .map(|row| crate::domain::reactions::ReactionTarget::Post(row.id.clone()));
+    super::reactions::prefetch_reactions(ctx, node.field("reactions"), targets).await?;
     Ok(())
 }
 
@@ -197,6 +211,30 @@ impl User {
         prefetch_post_fields(ctx, &rows).await?;
         Ok(offset_connection(rows, window, total, Post))
     }
+    /// Accounts following this one, newest follow first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn followers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CursorConnection<User>> {
+        social::follow_connection(ctx, &self.row.id, FollowList::Followers, first, after).await
+    }
+    /// Accounts this one follows, newest follow first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn following(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CursorConnection<User>> {
+        social::follow_connection(ctx, &self.row.id, FollowList::Following, first, after).await
+    }
+    /// Whether the signed-in account follows this one (null when anonymous).
+    async fn followed_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        social::followed_by_viewer(ctx, &self.row.id).await
+    }
 }
 
 /// A post.
@@ -263,6 +301,25 @@ impl Post {
             .load_one(TagsOfPost(self.0.id.clone()))
             .await?;
         Ok(tags.unwrap_or_default())
+    }
+    /// Top-level comments, oldest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CursorConnection<super::comments::Comment>> {
+        let thread = super::comments::comments_of(&self.0.id, self.0.comment_count);
+        super::comments::comment_connection(ctx, thread, first, after).await
+    }
+    /// Reactions on the post.
+    async fn reactions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::reactions::ReactionSummary> {
+        let target = crate::domain::reactions::ReactionTarget::Post(self.0.id.clone());
+        super::reactions::reaction_summary(ctx, target).await
     }
 }
 

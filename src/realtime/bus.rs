@@ -1,38 +1,137 @@
-//! The event bus: a tokio broadcast channel inside this process. Every subscriber
-//! sees every event and keeps what concerns it.
+//! The event bus. In one process it is a tokio broadcast channel. With Redis, every
+//! instance publishes to one Redis channel and feeds what it hears back into its
+//! local channel, so a subscriber on any instance sees events from all of them.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use tokio::sync::broadcast;
+use futures_util::StreamExt;
+use redis::AsyncCommands;
+use tokio::sync::{broadcast, mpsc};
 
 use super::Event;
 
 /// Events buffered per subscriber before a slow one starts missing some (a
 /// resumable stream then replays what it missed from the database).
 const CAPACITY: usize = 4_096;
+/// Pause before reconnecting to Redis after a failure.
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
 /// Publishes domain events to every subscriber.
 #[derive(Clone)]
 pub struct EventBus {
-    sender: broadcast::Sender<Arc<Event>>,
+    local: broadcast::Sender<Arc<Event>>,
+    /// Serialized events waiting to be published to Redis, when Redis is used.
+    remote: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl Default for EventBus {
     fn default() -> Self {
         Self {
-            sender: broadcast::channel(CAPACITY).0,
+            local: broadcast::channel(CAPACITY).0,
+            remote: None,
         }
     }
 }
 
 impl EventBus {
-    /// Sends `event` to every current subscriber; nobody listening is fine.
+    /// A bus shared by every instance through Redis pub/sub on `channel`. Returns
+    /// once subscribed, so no event published after this call is missed.
+    pub async fn redis(url: &str, channel: &str) -> redis::RedisResult<Self> {
+        let client = redis::Client::open(url)?;
+        let mut subscriber = client.get_async_pubsub().await?;
+        subscriber.subscribe(channel).await?;
+        let publisher = client.get_multiplexed_async_connection().await?;
+
+        let local = broadcast::channel(CAPACITY).0;
+        let (outbox, queued) = mpsc::unbounded_channel();
+        tokio::spawn(forward_to_redis(
+            client.clone(),
+            publisher,
+            channel.to_owned(),
+            queued,
+        ));
+        tokio::spawn(listen_to_redis(
+            client,
+            subscriber,
+            channel.to_owned(),
+            local.clone(),
+        ));
+        Ok(Self {
+            local,
+            remote: Some(outbox),
+        })
+    }
+
+    /// Sends `event` to every subscriber (on every instance); nobody listening is fine.
     pub fn publish(&self, event: Event) {
-        let _ = self.sender.send(Arc::new(event));
+        match &self.remote {
+            Some(outbox) => match serde_json::to_string(&event) {
+                Ok(payload) => {
+                    let _ = outbox.send(payload);
+                }
+                Err(err) => tracing::error!(%err, "cannot serialize event"),
+            },
+            None => {
+                let _ = self.local.send(Arc::new(event));
+            }
+        }
     }
 
     /// A receiver of every event published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.sender.subscribe()
+        self.local.subscribe()
+    }
+}
+
+/// Publishes queued events in order, reconnecting when Redis goes away.
+async fn forward_to_redis(
+    client: redis::Client,
+    mut connection: redis::aio::MultiplexedConnection,
+    channel: String,
+    mut queued: mpsc::UnboundedReceiver<String>,
+) {
+    while let Some(payload) = queued.recv().await {
+        loop {
+            match connection.publish::<_, _, ()>(&channel, &payload).await {
+                Ok(()) => break,
+                Err(err) => {
+                    tracing::warn!(%err, "redis publish failed; reconnecting");
+                    tokio::time::sleep(RECONNECT_DELAY).await;
+                    if let Ok(fresh) = client.get_multiplexed_async_connection().await {
+                        connection = fresh;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Feeds events heard on Redis into the local channel, resubscribing after failures.
+async fn listen_to_redis(
+    client: redis::Client,
+    mut subscriber: redis::aio::PubSub,
+    channel: String,
+    local: broadcast::Sender<Arc<Event>>,
+) {
+    loop {
+        let mut messages = subscriber.into_on_message();
+        while let Some(message) = messages.next().await {
+            match serde_json::from_slice::<Event>(message.get_payload_bytes()) {
+                Ok(event) => {
+                    let _ = local.send(Arc::new(event));
+                }
+                Err(err) => tracing::warn!(%err, "ignoring an unreadable event from redis"),
+            }
+        }
+        tracing::warn!("redis subscription lost; resubscribing");
+        subscriber = loop {
+            tokio::time::sleep(RECONNECT_DELAY).await;
+            let Ok(mut fresh) = client.get_async_pubsub().await else {
+                continue;
+            };
+            if fresh.subscribe(&channel).await.is_ok() {
+                break fresh;
+            }
+        };
     }
 }

@@ -2,8 +2,11 @@
 //! presence and typing indicators listen to it.
 
 mod bus;
+pub mod presence;
+pub mod session;
 
 pub use bus::EventBus;
+pub use presence::{Presence, PresenceGuard};
 
 use entity::{comment, notification};
 use serde::{Deserialize, Serialize};
@@ -27,4 +30,15 @@ pub enum Event {
     },
     /// Every session of a user ended (logout everywhere, suspension, ban).
     SessionsEnded { user_id: String },
+    /// A user's first connection to an instance opened, or its last one closed.
+    Presence {
+        instance_id: String,
+        user_id: String,
+        online: bool,
+    },
+    /// Everyone connected to an instance, announced periodically.
+    PresenceSnapshot {
+        instance_id: String,
+        user_ids: Vec<String>,
+    },
 }

@@ -2,9 +2,14 @@
 //! the generated OpenAPI document and its interactive docs page.
 
 mod auth;
+mod comments;
 pub mod extract;
+mod moderation;
+mod notifications;
 mod posts;
+mod reactions;
 pub mod respond;
+mod social;
 mod users;
 
 use std::sync::Arc;
@@ -51,8 +56,13 @@ fn api_routes() -> ApiRouter<AppState> {
     aide::generate::infer_responses(true);
     ApiRouter::new()
         .merge(auth::routes())
+        .merge(moderation::routes())
         .merge(users::routes())
         .merge(posts::routes())
+        .merge(comments::routes())
+        .merge(reactions::routes())
+        .merge(social::routes())
+        .merge(notifications::routes())
 }
 
 async fn serve_openapi(Extension(api): Extension<Arc<OpenApi>>) -> impl IntoApiResponse {
@@ -95,6 +105,26 @@ fn describe_api(api: TransformOpenApi<'_>) -> TransformOpenApi<'_> {
     .tag(Tag {
         name: "Posts".into(),
         description: Some("Blog post endpoints".into()),
+        ..Default::default()
+    })
+    .tag(Tag {
+        name: comments::TAG.into(),
+        description: Some("Comments and replies on posts".into()),
+        ..Default::default()
+    })
+    .tag(Tag {
+        name: reactions::TAG.into(),
+        description: Some("Reactions on posts and comments".into()),
+        ..Default::default()
+    })
+    .tag(Tag {
+        name: social::TAG.into(),
+        description: Some("Following other users".into()),
+        ..Default::default()
+    })
+    .tag(Tag {
+        name: notifications::TAG.into(),
+        description: Some("User notifications".into()),
         ..Default::default()
     })
     .security_scheme(

@@ -1,9 +1,15 @@
 //! One integration-test binary: every module drives the real router over a real database.
 
 mod auth;
+mod comments;
 mod contract;
 mod contract_check;
 mod graphql;
+mod live;
+mod notifications;
 mod posts;
+mod reactions;
+mod social;
 mod support;
 mod users;
+mod ws_client;

@@ -131,11 +131,27 @@ impl TestApp {
         let connection = db::connect(&fresh_database_url().await, 4)
             .await
             .expect("connect and migrate");
-        let state = AppState::with_database(config, connection).expect("state");
+        let state = AppState::with_database(config, connection)
+            .await
+            .expect("state");
         Self {
             router: app(state.clone()),
             state,
         }
+    }
+
+    /// Serves the application on an ephemeral local port (for WebSockets).
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let service = self
+            .router
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        address
     }
 
     /// Sends a request through the real router.

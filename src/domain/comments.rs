@@ -1,0 +1,630 @@
+//! Comments on posts: threads listed oldest first with keyset cursors, replies nested
+//! at most [`MAX_REPLY_DEPTH`] levels, edits by their author, and deletion that leaves
+//! a "[deleted]" placeholder where replies hang.
+//!
+//! `post.comment_count` (every comment and reply of a post, placeholders included)
+//! and `comment.reply_count` change in the same transaction as the rows they count.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{comment, notification, post, user};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    sea_query::{Alias, Asterisk, Expr, Query, WindowStatement},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{
+    new_id,
+    notifications::{self, NewNotification, NotificationType},
+    now,
+    pagination::{CursorPage, CursorSlice, CursorWindow},
+    posts::{self, PostCounter, PostRef},
+    reactions::{self, ReactionTarget},
+    text::trimmed_non_empty,
+    users::{self, AuthorSummary},
+    validate::Validator,
+};
+use crate::{
+    auth::{Caller, Viewer},
+    error::{AppError, AppResult},
+    realtime::Event,
+    state::AppState,
+};
+
+/// Longest comment, in characters.
+pub const MAX_CONTENT_CHARS: usize = 5_000;
+/// Deepest reply: a top-level comment has depth 0, its replies 1, and so on.
+pub const MAX_REPLY_DEPTH: i32 = 5;
+/// The content of a deleted comment that keeps its place for its replies.
+pub const DELETED_CONTENT: &str = "[deleted]";
+
+/// Reaction and reply totals of a comment.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject,
+)]
+pub struct CommentCounts {
+    pub reactions: i64,
+    /// Direct replies.
+    pub replies: i64,
+}
+
+/// A comment as REST shows it (the seed's `Comment`).
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Comment")]
+pub struct CommentView {
+    pub id: String,
+    pub post_id: String,
+    /// The comment this one replies to; null for a top-level comment.
+    pub parent_id: Option<String>,
+    pub content: String,
+    pub edited: bool,
+    /// A deleted comment with replies: its content is "[deleted]".
+    pub deleted: bool,
+    /// Whole seconds into the post's video.
+    pub youtube_timestamp: Option<i32>,
+    pub author: AuthorSummary,
+    #[serde(rename = "_count")]
+    pub count: CommentCounts,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+impl CommentView {
+    fn new(row: &comment::Model, author: AuthorSummary) -> Self {
+        Self {
+            id: row.id.clone(),
+            post_id: row.post_id.clone(),
+            parent_id: row.parent_id.clone(),
+            content: row.content.clone(),
+            edited: row.edited,
+            deleted: row.deleted,
+            youtube_timestamp: row.youtube_timestamp,
+            author,
+            count: counts(row),
+            created_at: row.created_at,
+            edited_at: row.edited_at,
+        }
+    }
+}
+
+/// The reaction and reply totals of a row.
+pub fn counts(row: &comment::Model) -> CommentCounts {
+    CommentCounts {
+        reactions: row.reaction_count,
+        replies: row.reply_count,
+    }
+}
+
+/// Fields of a new comment.
+#[derive(Debug, Deserialize, schemars::JsonSchema, async_graphql::InputObject)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateCommentInput {
+    /// 1–5,000 characters.
+    #[schemars(length(min = 1, max = 5000))]
+    pub content: String,
+    /// Reply to this comment of the same post (replies nest at most 5 levels).
+    pub parent_id: Option<String>,
+    /// Whole seconds (0 or more) into the post's video.
+    #[schemars(range(min = 0))]
+    pub youtube_timestamp: Option<i64>,
+}
+
+/// A list of comments: the top-level comments of a post, or the direct replies of a
+/// comment. Both are ordered by id, which is time-sortable (oldest first).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CommentThread {
+    /// Top-level comments, by post id.
+    Post(String),
+    /// Direct replies, by the id of the comment replied to.
+    Replies(String),
+}
+
+impl CommentThread {
+    /// The thread `row` is listed in.
+    pub fn of(row: &comment::Model) -> Self {
+        match &row.parent_id {
+            Some(parent_id) => Self::Replies(parent_id.clone()),
+            None => Self::Post(row.post_id.clone()),
+        }
+    }
+}
+
+/// A thread as a client names it.
+#[derive(Clone, Copy, Debug)]
+pub enum ThreadRef<'a> {
+    /// The top-level comments of a post.
+    Post(PostRef<'a>),
+    /// The replies of a comment, by id.
+    Replies(&'a str),
+}
+
+/// Whether a lookup accepts the "[deleted]" placeholder of a comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placeholders {
+    /// Found like any comment (reading).
+    Include,
+    /// Not found (editing, deleting, reacting).
+    Exclude,
+}
+
+/// A comment counter kept in step with the rows it counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentCounter {
+    /// `reply_count`: direct replies.
+    Replies,
+    /// `reaction_count`: reactions on the comment.
+    Reactions,
+}
+
+/// Adds `delta` to a counter of comment `comment_id`; returns whether the comment
+/// exists. Call it inside the transaction that adds or removes the counted rows.
+pub async fn adjust_counter(
+    db: &impl ConnectionTrait,
+    comment_id: &str,
+    counter: CommentCounter,
+    delta: i64,
+) -> AppResult<bool> {
+    let column = match counter {
+        CommentCounter::Replies => comment::Column::ReplyCount,
+        CommentCounter::Reactions => comment::Column::ReactionCount,
+    };
+    let result = comment::Entity::update_many()
+        .col_expr(column, Expr::col(column).add(delta))
+        .filter(comment::Column::Id.eq(comment_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// One page of a thread the caller may see, as REST shows it.
+pub async fn list_page(
+    state: &AppState,
+    caller: &Caller,
+    thread: ThreadRef<'_>,
+    window: &CursorWindow<String>,
+) -> AppResult<CursorPage<CommentView>> {
+    let thread = match thread {
+        ThreadRef::Post(key) => {
+            CommentThread::Post(posts::visible_post(state, caller, key).await?.id)
+        }
+        ThreadRef::Replies(id) => {
+            let (comment, _) = find_with_post(state, caller, id, Placeholders::Include).await?;
+            CommentThread::Replies(comment.id)
+        }
+    };
+    let rows = thread_pages(&state.db, std::slice::from_ref(&thread), window)
+        .await?
+        .remove(&thread)
+        .unwrap_or_default();
+    let slice = CursorSlice::from_probe(rows, window.limit, |row| row.id.clone());
+    let author_ids: Vec<String> = slice
+        .rows
+        .iter()
+        .map(|(_, row)| row.author_id.clone())
+        .collect();
+    let authors = users::users_by_ids(&state.db, &author_ids).await?;
+    Ok(slice
+        .filter_map(|row| {
+            authors
+                .get(&row.author_id)
+                .map(|author| CommentView::new(&row, author.into()))
+        })
+        .into_page(|view| view))
+}
+
+/// The view of one comment.
+pub async fn view(state: &AppState, row: &comment::Model) -> AppResult<CommentView> {
+    let author = users::users_by_ids(&state.db, std::slice::from_ref(&row.author_id))
+        .await?
+        .remove(&row.author_id)
+        .ok_or(AppError::NotFound("Comment author"))?;
+    Ok(CommentView::new(row, (&author).into()))
+}
+
+/// For each of `threads`, its rows after `window.after`, oldest first, one more than
+/// `window.limit` (to learn whether more follow). Every thread gets an entry. One
+/// statement, whatever the number of threads.
+pub async fn thread_pages(
+    db: &impl ConnectionTrait,
+    threads: &[CommentThread],
+    window: &CursorWindow<String>,
+) -> AppResult<HashMap<CommentThread, Vec<comment::Model>>> {
+    let mut pages: HashMap<CommentThread, Vec<comment::Model>> = threads
+        .iter()
+        .map(|thread| (thread.clone(), Vec::new()))
+        .collect();
+    let mut query = comment::Entity::find().filter(threads_condition(threads));
+    if let Some(after) = &window.after {
+        query = query.filter(comment::Column::Id.gt(after.as_str()));
+    }
+    let rows = match threads {
+        [] => Vec::new(),
+        [_] => {
+            query
+                .order_by_asc(comment::Column::Id)
+                .limit(window.probe_limit())
+                .all(db)
+                .await?
+        }
+        _ => {
+            // The first rows of every thread at once: rank each thread's rows by id.
+            let rank = Alias::new("thread_rank");
+            let mut ranked = query.into_query();
+            ranked.expr_window_as(
+                Expr::cust("ROW_NUMBER()"),
+                WindowStatement::partition_by_custom(r#"COALESCE("parent_id", "post_id")"#)
+                    .order_by(comment::Column::Id, Order::Asc)
+                    .take(),
+                rank.clone(),
+            );
+            let probe = i64::try_from(window.probe_limit()).unwrap_or(i64::MAX);
+            let select = Query::select()
+                .column(Asterisk)
+                .from_subquery(ranked, Alias::new("ranked"))
+                .and_where(Expr::col(rank).lte(probe))
+                .order_by(comment::Column::Id, Order::Asc)
+                .to_owned();
+            comment::Model::find_by_statement(db.get_database_backend().build(&select))
+                .all(db)
+                .await?
+        }
+    };
+    for row in rows {
+        if let Some(page) = pages.get_mut(&CommentThread::of(&row)) {
+            page.push(row);
+        }
+    }
+    Ok(pages)
+}
+
+/// Rows listed in any of `threads`.
+fn threads_condition(threads: &[CommentThread]) -> Condition {
+    let mut post_ids = Vec::new();
+    let mut parent_ids = Vec::new();
+    for thread in threads {
+        match thread {
+            CommentThread::Post(id) => post_ids.push(id.as_str()),
+            CommentThread::Replies(id) => parent_ids.push(id.as_str()),
+        }
+    }
+    let mut condition = Condition::any();
+    if !post_ids.is_empty() {
+        condition = condition.add(
+            Condition::all()
+                .add(comment::Column::ParentId.is_null())
+                .add(comment::Column::PostId.is_in(post_ids)),
+        );
+    }
+    if !parent_ids.is_empty() {
+        condition = condition.add(comment::Column::ParentId.is_in(parent_ids));
+    }
+    condition
+}
+
+/// Comment `id` and its post, when the caller may see that post (else 404, as for a
+/// comment that does not exist).
+pub async fn find_with_post(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    placeholders: Placeholders,
+) -> AppResult<(comment::Model, post::Model)> {
+    let not_found = AppError::NotFound("Comment");
+    let comment = comment::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|comment| placeholders == Placeholders::Include || !comment.deleted)
+        .ok_or(not_found)?;
+    match posts::visible_post(state, caller, PostRef::Id(&comment.post_id)).await {
+        Ok(post) => Ok((comment, post)),
+        Err(AppError::NotFound(_)) => Err(AppError::NotFound("Comment")),
+        Err(err) => Err(err),
+    }
+}
+
+/// Adds a comment (or a reply, with `parentId`) to a post the caller may see.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    post_key: PostRef<'_>,
+    input: CreateCommentInput,
+) -> AppResult<comment::Model> {
+    let viewer = caller.viewer()?;
+    state.limits.comment_create.check(&caller.rate_key())?;
+    let post = posts::visible_post(state, caller, post_key).await?;
+    let parent = match trimmed_non_empty(input.parent_id) {
+        Some(parent_id) => Some(
+            comment::Entity::find_by_id(parent_id)
+                .filter(comment::Column::PostId.eq(&post.id))
+                .one(&state.db)
+                .await?,
+        ),
+        None => None,
+    };
+
+    let mut validator = Validator::default();
+    validate_content(&mut validator, &input.content);
+    let youtube_timestamp = input.youtube_timestamp.and_then(|seconds| {
+        let valid = i32::try_from(seconds).ok().filter(|seconds| *seconds >= 0);
+        validator.check(
+            "youtubeTimestamp",
+            valid.is_some(),
+            "must be whole seconds, 0 or more",
+        );
+        valid
+    });
+    let depth = match &parent {
+        None => 0,
+        Some(None) => {
+            validator.check("parentId", false, "must be a comment of this post");
+            0
+        }
+        Some(Some(parent)) => {
+            validator.check(
+                "parentId",
+                !parent.deleted,
+                "cannot reply to a deleted comment",
+            );
+            validator.check(
+                "parentId",
+                parent.depth < MAX_REPLY_DEPTH,
+                format!("replies nest at most {MAX_REPLY_DEPTH} levels"),
+            );
+            parent.depth + 1
+        }
+    };
+    validator.finish()?;
+    let parent = parent.flatten();
+
+    let created_at = now();
+    let txn = state.db.begin().await?;
+    if let Some(parent) = &parent {
+        // Counting the reply first locks the parent: a concurrent delete then sees it.
+        let counted = adjust_counter(&txn, &parent.id, CommentCounter::Replies, 1).await?;
+        if !counted {
+            return Err(AppError::field(
+                "parentId",
+                "must be a comment of this post",
+            ));
+        }
+    }
+    let comment = comment::ActiveModel {
+        id: Set(new_id()),
+        post_id: Set(post.id.clone()),
+        author_id: Set(viewer.id.clone()),
+        parent_id: Set(parent.as_ref().map(|parent| parent.id.clone())),
+        depth: Set(depth),
+        content: Set(input.content.trim().to_owned()),
+        youtube_timestamp: Set(youtube_timestamp),
+        edited: Set(false),
+        edited_at: Set(None),
+        deleted: Set(false),
+        reply_count: Set(0),
+        reaction_count: Set(0),
+        created_at: Set(created_at),
+        updated_at: Set(created_at),
+    }
+    .insert(&txn)
+    .await?;
+    posts::adjust_counter(&txn, &post.id, PostCounter::Comments, 1).await?;
+    let mut news = new_comment_notifications(viewer, &post, parent.as_ref(), &comment);
+    news.extend(mention_notifications(&txn, viewer, &post, &comment).await?);
+    let stored = notify_all(&txn, news).await?;
+    txn.commit().await?;
+
+    notifications::announce(state, stored);
+    state.events.publish(Event::CommentAdded {
+        comment: comment.clone(),
+    });
+    Ok(comment)
+}
+
+/// Replaces the content of one of the caller's comments; users newly mentioned are
+/// notified (those mentioned before are not notified again).
+pub async fn edit(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    content: String,
+) -> AppResult<comment::Model> {
+    let viewer = caller.viewer()?;
+    let (current, post) = find_with_post(state, caller, id, Placeholders::Exclude).await?;
+    if current.author_id != viewer.id {
+        return Err(AppError::Forbidden("Only the author may edit this comment"));
+    }
+    let mut validator = Validator::default();
+    validate_content(&mut validator, &content);
+    validator.finish()?;
+
+    let edited_at = now();
+    let comment = comment::Model {
+        content: content.trim().to_owned(),
+        edited: true,
+        edited_at: Some(edited_at),
+        updated_at: edited_at,
+        ..current
+    };
+    let txn = state.db.begin().await?;
+    let updated = comment::Entity::update_many()
+        .col_expr(
+            comment::Column::Content,
+            Expr::value(comment.content.clone()),
+        )
+        .col_expr(comment::Column::Edited, Expr::value(true))
+        .col_expr(comment::Column::EditedAt, Expr::value(comment.edited_at))
+        .col_expr(comment::Column::UpdatedAt, Expr::value(comment.updated_at))
+        .filter(comment::Column::Id.eq(&comment.id))
+        .filter(comment::Column::Deleted.eq(false))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(AppError::NotFound("Comment"));
+    }
+    let news = mention_notifications(&txn, viewer, &post, &comment).await?;
+    let stored = notify_all(&txn, news).await?;
+    txn.commit().await?;
+
+    notifications::announce(state, stored);
+    Ok(comment)
+}
+
+/// Deletes a comment of the caller's (or any, for moderators). A comment with replies
+/// becomes a "[deleted]" placeholder that keeps its place; one without is removed,
+/// and so is a placeholder whose last reply this was.
+pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> AppResult<()> {
+    let viewer = caller.viewer()?;
+    let (current, _) = find_with_post(state, caller, id, Placeholders::Exclude).await?;
+    if !viewer.owns_or_moderates(&current.author_id) {
+        return Err(AppError::Forbidden(
+            "Only the author or a moderator may delete this comment",
+        ));
+    }
+    let txn = state.db.begin().await?;
+    if remove_if_childless(&txn, &current).await? {
+        let mut removed = 1;
+        let mut parent_id = current.parent_id.clone();
+        while let Some(id) = parent_id.take() {
+            adjust_counter(&txn, &id, CommentCounter::Replies, -1).await?;
+            let parent = comment::Entity::find_by_id(id).one(&txn).await?;
+            if let Some(parent) = parent.filter(|parent| parent.deleted)
+                && remove_if_childless(&txn, &parent).await?
+            {
+                removed += 1;
+                parent_id = parent.parent_id;
+            }
+        }
+        posts::adjust_counter(&txn, &current.post_id, PostCounter::Comments, -removed).await?;
+    } else {
+        let updated = comment::Entity::update_many()
+            .col_expr(comment::Column::Content, Expr::value(DELETED_CONTENT))
+            .col_expr(comment::Column::Deleted, Expr::value(true))
+            .col_expr(comment::Column::UpdatedAt, Expr::value(now()))
+            .filter(comment::Column::Id.eq(&current.id))
+            .filter(comment::Column::Deleted.eq(false))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(AppError::NotFound("Comment"));
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes `row` and the reactions on it unless it has replies; returns whether it did.
+async fn remove_if_childless(db: &impl ConnectionTrait, row: &comment::Model) -> AppResult<bool> {
+    let result = comment::Entity::delete_many()
+        .filter(comment::Column::Id.eq(&row.id))
+        .filter(comment::Column::ReplyCount.eq(0))
+        .exec(db)
+        .await?;
+    let removed = result.rows_affected > 0;
+    if removed {
+        reactions::remove_all(db, &ReactionTarget::Comment(row.id.clone())).await?;
+    }
+    Ok(removed)
+}
+
+/// 1–5,000 characters, not only spaces.
+fn validate_content(validator: &mut Validator, content: &str) {
+    validator.length("content", content, 1, MAX_CONTENT_CHARS);
+}
+
+/// `{postId, commentId}`: where a notification about `comment` leads.
+fn link(comment: &comment::Model) -> serde_json::Value {
+    json!({ "postId": comment.post_id, "commentId": comment.id })
+}
+
+/// POST_COMMENTED for the post's author and, for a reply, the parent comment's author
+/// (once, when they are the same person). The actor's own are dropped by `notify`.
+fn new_comment_notifications(
+    actor: &Viewer,
+    post: &post::Model,
+    parent: Option<&comment::Model>,
+    comment: &comment::Model,
+) -> Vec<NewNotification> {
+    let mut news = vec![NewNotification {
+        user_id: post.author_id.clone(),
+        kind: NotificationType::PostCommented,
+        actor_id: Some(actor.id.clone()),
+        title: "New comment".to_owned(),
+        message: format!("{} commented on \"{}\"", actor.username, post.title),
+        data: link(comment),
+        dedupe_key: None,
+    }];
+    if let Some(parent) = parent.filter(|parent| parent.author_id != post.author_id) {
+        news.push(NewNotification {
+            user_id: parent.author_id.clone(),
+            kind: NotificationType::PostCommented,
+            actor_id: Some(actor.id.clone()),
+            title: "New reply".to_owned(),
+            message: format!(
+                "{} replied to your comment on \"{}\"",
+                actor.username, post.title
+            ),
+            data: link(comment),
+            dedupe_key: None,
+        });
+    }
+    news
+}
+
+#[derive(FromQueryResult)]
+struct MentionedUser {
+    id: String,
+}
+
+/// MENTION for every existing user `@named` in the comment (once per comment and user,
+/// whatever the edits). Nobody is notified of mentions on a draft.
+async fn mention_notifications(
+    db: &impl ConnectionTrait,
+    actor: &Viewer,
+    post: &post::Model,
+    comment: &comment::Model,
+) -> AppResult<Vec<NewNotification>> {
+    let names = notifications::mentioned_usernames(&comment.content);
+    if names.is_empty() || !post.published {
+        return Ok(Vec::new());
+    }
+    let mentioned = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::UsernameLower.is_in(names))
+        .into_model::<MentionedUser>()
+        .all(db)
+        .await?;
+    Ok(mentioned
+        .into_iter()
+        .map(|user| NewNotification {
+            dedupe_key: Some(format!("MENTION:comment:{}:{}", comment.id, user.id)),
+            user_id: user.id,
+            kind: NotificationType::Mention,
+            actor_id: Some(actor.id.clone()),
+            title: "You were mentioned".to_owned(),
+            message: format!(
+                "{} mentioned you in a comment on \"{}\"",
+                actor.username, post.title
+            ),
+            data: link(comment),
+        })
+        .collect())
+}
+
+/// Stores each of `news` (see [`notifications::notify`]); returns the stored rows.
+async fn notify_all(
+    db: &impl ConnectionTrait,
+    news: Vec<NewNotification>,
+) -> AppResult<Vec<notification::Model>> {
+    let mut stored = Vec::new();
+    for new in news {
+        stored.extend(notifications::notify(db, new).await?);
+    }
+    Ok(stored)
+}

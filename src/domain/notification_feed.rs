@@ -1,0 +1,389 @@
+//! What a user does with their notifications (list, read, count), and the
+//! notifications the platform sends on its own: mentions in posts, system
+//! broadcasts by an administrator, and the expiry of read notifications.
+//!
+//! Storing and announcing one notification is [`super::notifications`]' job.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{notification, post, user};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    new_id,
+    notifications::{self, NewNotification, NotificationType, mentioned_usernames},
+    now,
+    pagination::{CursorPage, CursorSlice, CursorWindow},
+    users::{self, AuthorSummary},
+    validate::Validator,
+};
+use crate::{
+    auth::{Caller, Role, UserStatus},
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// Accounts notified per statement of a broadcast.
+const BROADCAST_BATCH: u64 = 500;
+
+/// A notification as REST shows it (the seed's `Notification`).
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "Notification")]
+pub struct NotificationView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    pub title: String,
+    pub message: String,
+    pub read: bool,
+    /// Who caused it (null for system notifications).
+    pub actor: Option<AuthorSummary>,
+    /// Links for the client, e.g. `{"postId": …}`.
+    pub data: serde_json::Map<String, serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The type of a stored notification.
+pub fn kind_of(row: &notification::Model) -> AppResult<NotificationType> {
+    NotificationType::parse(&row.notification_type).ok_or_else(|| {
+        AppError::Internal(format!(
+            "notification {} has unknown type {}",
+            row.id, row.notification_type
+        ))
+    })
+}
+
+/// The `data` object of a stored notification (empty when it is not an object).
+pub fn data_of(row: &notification::Model) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::from_str(&row.data) {
+        Ok(serde_json::Value::Object(data)) => data,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Which of the caller's notifications to list.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NotificationFilter {
+    pub unread_only: bool,
+}
+
+/// One page of the caller's notifications, newest first.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: NotificationFilter,
+    window: &CursorWindow<String>,
+) -> AppResult<CursorSlice<notification::Model>> {
+    let viewer = caller.viewer()?;
+    let mut query =
+        notification::Entity::find().filter(notification::Column::UserId.eq(&viewer.id));
+    if filter.unread_only {
+        query = query.filter(notification::Column::Read.eq(false));
+    }
+    if let Some(after) = &window.after {
+        query = query.filter(notification::Column::Id.lt(after.as_str()));
+    }
+    let rows = query
+        .order_by_desc(notification::Column::Id)
+        .limit(window.probe_limit())
+        .all(&state.db)
+        .await?;
+    Ok(CursorSlice::from_probe(rows, window.limit, |row| {
+        row.id.clone()
+    }))
+}
+
+/// [`list`] as REST shows it, with the actors loaded in one statement.
+pub async fn list_page(
+    state: &AppState,
+    caller: &Caller,
+    filter: NotificationFilter,
+    window: &CursorWindow<String>,
+) -> AppResult<CursorPage<NotificationView>> {
+    let slice = list(state, caller, filter, window).await?;
+    let actor_ids: Vec<String> = slice
+        .rows
+        .iter()
+        .filter_map(|(_, row)| row.actor_id.clone())
+        .collect();
+    let actors = users::users_by_ids(&state.db, &actor_ids).await?;
+    let slice = slice.try_map(|row| {
+        Ok::<_, AppError>(NotificationView {
+            kind: kind_of(&row)?,
+            actor: row
+                .actor_id
+                .as_ref()
+                .and_then(|id| actors.get(id))
+                .map(AuthorSummary::from),
+            data: data_of(&row),
+            id: row.id,
+            title: row.title,
+            message: row.message,
+            read: row.read,
+            created_at: row.created_at,
+        })
+    })?;
+    Ok(slice.into_page(|view| view))
+}
+
+/// Marks one of the caller's notifications read and returns it. Another user's
+/// notification is not found, so ids do not leak.
+pub async fn mark_read(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> AppResult<notification::Model> {
+    let viewer = caller.viewer()?;
+    let row = notification::Entity::find_by_id(id.to_owned())
+        .filter(notification::Column::UserId.eq(&viewer.id))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("Notification"))?;
+    if row.read {
+        return Ok(row);
+    }
+    let read_at = now();
+    notification::Entity::update_many()
+        .col_expr(notification::Column::Read, true.into())
+        .col_expr(notification::Column::ReadAt, Some(read_at).into())
+        .filter(notification::Column::Id.eq(&row.id))
+        .exec(&state.db)
+        .await?;
+    Ok(notification::Model {
+        read: true,
+        read_at: Some(read_at),
+        ..row
+    })
+}
+
+/// How many notifications a "mark all read" changed: `{updated}`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject,
+)]
+pub struct MarkedRead {
+    pub updated: u64,
+}
+
+/// Marks every unread notification of the caller read.
+pub async fn mark_all_read(state: &AppState, caller: &Caller) -> AppResult<MarkedRead> {
+    let viewer = caller.viewer()?;
+    let result = notification::Entity::update_many()
+        .col_expr(notification::Column::Read, true.into())
+        .col_expr(notification::Column::ReadAt, Some(now()).into())
+        .filter(notification::Column::UserId.eq(&viewer.id))
+        .filter(notification::Column::Read.eq(false))
+        .exec(&state.db)
+        .await?;
+    Ok(MarkedRead {
+        updated: result.rows_affected,
+    })
+}
+
+/// How many unread notifications the caller has: `{count}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct UnreadCount {
+    pub count: u64,
+}
+
+/// Counts the caller's unread notifications.
+pub async fn unread_count(state: &AppState, caller: &Caller) -> AppResult<UnreadCount> {
+    let viewer = caller.viewer()?;
+    let count = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(&viewer.id))
+        .filter(notification::Column::Read.eq(false))
+        .count(&state.db)
+        .await?;
+    Ok(UnreadCount { count })
+}
+
+/// A SYSTEM notification for everyone.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastInput {
+    /// 1–200 characters.
+    #[schemars(length(min = 1, max = 200))]
+    pub title: String,
+    /// 1–2,000 characters.
+    #[schemars(length(min = 1, max = 2000))]
+    pub message: String,
+}
+
+/// How many accounts a broadcast reached: `{recipients}`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject,
+)]
+pub struct Broadcast {
+    pub recipients: u64,
+}
+
+/// Sends a SYSTEM notification to every active or pending account but the
+/// caller, who must be an ADMIN. Announced once everything is stored.
+pub async fn broadcast(
+    state: &AppState,
+    caller: &Caller,
+    input: BroadcastInput,
+) -> AppResult<Broadcast> {
+    let viewer = caller.viewer()?;
+    if viewer.role != Role::Admin {
+        return Err(AppError::Forbidden(
+            "Only administrators may broadcast notifications",
+        ));
+    }
+    let mut validator = Validator::default();
+    validator.length("title", &input.title, 1, 200);
+    validator.length("message", &input.message, 1, 2000);
+    validator.finish()?;
+
+    let title = input.title.trim().to_owned();
+    let message = input.message.trim().to_owned();
+    let created_at = now();
+    let txn = state.db.begin().await?;
+    let mut stored: Vec<notification::Model> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut recipients = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::Status.is_in([
+                UserStatus::Active.as_str(),
+                UserStatus::PendingVerification.as_str(),
+            ]))
+            .filter(user::Column::Id.ne(&viewer.id));
+        if let Some(after) = &after {
+            recipients = recipients.filter(user::Column::Id.gt(after.as_str()));
+        }
+        let ids: Vec<String> = recipients
+            .order_by_asc(user::Column::Id)
+            .limit(BROADCAST_BATCH)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        let rows: Vec<notification::Model> = ids
+            .into_iter()
+            .map(|user_id| notification::Model {
+                id: new_id(),
+                user_id,
+                notification_type: NotificationType::System.as_str().to_owned(),
+                title: title.clone(),
+                message: message.clone(),
+                actor_id: Some(viewer.id.clone()),
+                data: "{}".to_owned(),
+                dedupe_key: None,
+                read: false,
+                read_at: None,
+                created_at,
+            })
+            .collect();
+        notification::Entity::insert_many(
+            rows.iter().cloned().map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        stored.extend(rows);
+        after = Some(last);
+    }
+    txn.commit().await?;
+    let recipients = u64::try_from(stored.len()).unwrap_or(u64::MAX);
+    notifications::announce(state, stored);
+    Ok(Broadcast { recipients })
+}
+
+/// Notifies the accounts mentioned as `@username` in a published post, once per
+/// post and account (an edit that mentions them again sends nothing). Drafts
+/// notify no one until they are published. Call inside the post's transaction,
+/// then [`notifications::announce`] the result.
+pub async fn notify_post_mentions(
+    db: &impl ConnectionTrait,
+    post: &post::Model,
+) -> AppResult<Vec<notification::Model>> {
+    if !post.published || post.deleted_at.is_some() {
+        return Ok(Vec::new());
+    }
+    let names = mentioned_usernames(&format!("{}\n{}", post.title, post.content));
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mentioned: Vec<String> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::UsernameLower.is_in(names))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut stored = Vec::new();
+    for user_id in mentioned {
+        let new = NewNotification {
+            dedupe_key: Some(format!("MENTION:post:{}:{user_id}", post.id)),
+            user_id,
+            kind: NotificationType::Mention,
+            actor_id: Some(post.author_id.clone()),
+            title: "You were mentioned".to_owned(),
+            message: format!("You were mentioned in \"{}\"", post.title),
+            data: serde_json::json!({ "postId": post.id }),
+        };
+        stored.extend(notifications::notify(db, new).await?);
+    }
+    Ok(stored)
+}
+
+/// How long a read notification of `kind` is kept.
+pub fn retention(kind: NotificationType) -> TimeDelta {
+    match kind {
+        NotificationType::System => TimeDelta::days(30),
+        NotificationType::AchievementUnlocked | NotificationType::LevelUp => TimeDelta::days(90),
+        NotificationType::PostLiked
+        | NotificationType::PostCommented
+        | NotificationType::CommentLiked
+        | NotificationType::UserFollowed
+        | NotificationType::Mention => TimeDelta::days(7),
+    }
+}
+
+/// Every notification type.
+const ALL_TYPES: [NotificationType; 8] = [
+    NotificationType::PostLiked,
+    NotificationType::PostCommented,
+    NotificationType::CommentLiked,
+    NotificationType::UserFollowed,
+    NotificationType::AchievementUnlocked,
+    NotificationType::LevelUp,
+    NotificationType::Mention,
+    NotificationType::System,
+];
+
+/// Deletes read notifications older than their [`retention`] (counted from when
+/// they were read) in one statement; returns how many went. Nothing schedules it
+/// yet: background jobs come later.
+pub async fn purge_expired(db: &impl ConnectionTrait) -> AppResult<u64> {
+    let now = now();
+    let mut expired = Condition::any();
+    for kind in ALL_TYPES {
+        let cutoff = now - retention(kind);
+        expired = expired.add(
+            Condition::all()
+                .add(notification::Column::NotificationType.eq(kind.as_str()))
+                .add(
+                    Condition::any()
+                        .add(notification::Column::ReadAt.lt(cutoff))
+                        .add(
+                            Condition::all()
+                                .add(notification::Column::ReadAt.is_null())
+                                .add(notification::Column::CreatedAt.lt(cutoff)),
+                        ),
+                ),
+        );
+    }
+    let result = notification::Entity::delete_many()
+        .filter(notification::Column::Read.eq(true))
+        .filter(expired)
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

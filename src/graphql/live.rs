@@ -1,0 +1,49 @@
+//! Mutations of the live features: typing indicators and account moderation.
+
+use async_graphql::{Context, ID, Object, ResultExt};
+
+use super::{context::ContextExt, types::User};
+use crate::{
+    domain::moderation::{self, SetStatusInput},
+    error::AppError,
+    realtime::Event,
+};
+
+#[derive(Default)]
+pub struct LiveMutation;
+
+#[Object]
+impl LiveMutation {
+    /// Says the viewer is (or stopped) typing on a post; lapses after `TYPING_TTL_SECS`.
+    async fn set_typing(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        typing: bool,
+    ) -> async_graphql::Result<bool> {
+        let viewer = ctx.caller()?.viewer().extend()?;
+        if post_id.0.is_empty() || post_id.0.len() > 64 {
+            return Err(AppError::field("postId", "is not a post id")).extend();
+        }
+        ctx.state()?.events.publish(Event::Typing {
+            post_id: post_id.0,
+            user_id: viewer.id.clone(),
+            username: viewer.username.clone(),
+            typing,
+        });
+        Ok(true)
+    }
+
+    /// MODERATOR or ADMIN: suspends, bans or reinstates an account.
+    async fn set_user_status(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        input: SetStatusInput,
+    ) -> async_graphql::Result<User> {
+        let row = moderation::set_status(ctx.state()?, ctx.caller()?, &username, input)
+            .await
+            .extend()?;
+        User::for_caller(ctx, row)
+    }
+}

@@ -1,0 +1,142 @@
+//! Subscription root: live notifications, comments and reactions, presence and
+//! typing. Streams that take `after` first replay what the client missed from the
+//! database, exactly once and in order, then continue live.
+
+use std::{collections::BTreeMap, future::Future, time::Duration};
+
+use async_graphql::{Context, ID, SimpleObject, Subscription};
+use futures_util::{Stream, StreamExt};
+use tokio::{
+    sync::{broadcast::error::RecvError, mpsc},
+    time::Instant,
+};
+use tokio_stream::wrappers::{ReceiverStream, WatchStream};
+
+use super::context::ContextExt;
+use crate::realtime::{Event, EventBus};
+
+/// Everyone online.
+#[derive(SimpleObject, Clone)]
+pub struct OnlineUsers {
+    pub count: usize,
+    pub user_ids: Vec<ID>,
+}
+
+/// Someone typing on a post.
+#[derive(SimpleObject, Clone, PartialEq, Eq)]
+pub struct TypingUser {
+    pub user_id: ID,
+    pub username: String,
+}
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Everyone online (connected over WebSocket), now and after every change.
+    async fn online_users(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = OnlineUsers>> {
+        let watch = ctx.state()?.presence.watch();
+        Ok(WatchStream::new(watch).map(|online| OnlineUsers {
+            count: online.len(),
+            user_ids: online.iter().map(|id| ID(id.clone())).collect(),
+        }))
+    }
+
+    /// Whether one user is online, now and after every change.
+    async fn user_online(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = bool>> {
+        let watch = ctx.state()?.presence.watch();
+        let user_id = user_id.0;
+        Ok(WatchStream::new(watch)
+            .map(move |online| online.contains(&user_id))
+            .scan(None, |last, online| {
+                let changed = *last != Some(online);
+                *last = Some(online);
+                std::future::ready(Some(changed.then_some(online)))
+            })
+            .filter_map(std::future::ready))
+    }
+
+    /// Who is typing on a post; an indicator lapses (after `TYPING_TTL_SECS`) unless renewed.
+    async fn typing(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Vec<TypingUser>>> {
+        let state = ctx.state()?;
+        let events = state.events.clone();
+        let ttl = Duration::from_secs(state.config.typing_ttl_secs);
+        Ok(forward(move |sender| typing_feed(events, post_id.0, ttl, sender)))
+    }
+}
+
+/// Runs `produce` in its own task, feeding a stream; the task ends when the
+/// subscriber goes away (the stream is dropped).
+fn forward<T, F, Fut>(produce: F) -> impl Stream<Item = T>
+where
+    T: Send + 'static,
+    F: FnOnce(mpsc::Sender<T>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (sender, receiver) = mpsc::channel(64);
+    let closed = sender.clone();
+    let task = produce(sender);
+    tokio::spawn(async move {
+        tokio::select! {
+            () = task => {}
+            () = closed.closed() => {}
+        }
+    });
+    ReceiverStream::new(receiver)
+}
+
+async fn typing_feed(
+    events: EventBus,
+    post_id: String,
+    ttl: Duration,
+    sender: mpsc::Sender<Vec<TypingUser>>,
+) {
+    let mut receiver = events.subscribe();
+    let mut typing: BTreeMap<String, (String, Instant)> = BTreeMap::new();
+    let mut sweep = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        let before: Vec<String> = typing.keys().cloned().collect();
+        tokio::select! {
+            received = receiver.recv() => match received {
+                Ok(event) => {
+                    if let Event::Typing { post_id: on, user_id, username, typing: is_typing } = &*event {
+                        if *on == post_id {
+                            if *is_typing {
+                                typing.insert(user_id.clone(), (username.clone(), Instant::now() + ttl));
+                            } else {
+                                typing.remove(user_id);
+                            }
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
+            _ = sweep.tick() => typing.retain(|_, (_, until)| *until > Instant::now()),
+        }
+        if typing.keys().cloned().collect::<Vec<_>>() != before {
+            let users = typing
+                .iter()
+                .map(|(user_id, (username, _))| TypingUser {
+                    user_id: ID(user_id.clone()),
+                    username: username.clone(),
+                })
+                .collect();
+            if sender.send(users).await.is_err() {
+                return;
+            }
+        }
+    }
+}

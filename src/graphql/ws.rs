@@ -1,0 +1,210 @@
+//! GraphQL subscriptions over WebSocket at `/graphql/ws`, speaking
+//! `graphql-transport-ws` and the legacy `graphql-ws` protocol.
+//!
+//! The connection authenticates in `connection_init` (`{"Authorization": "Bearer …"}`;
+//! no key means anonymous, a bad token refuses the connection). The server pings
+//! every `WS_KEEPALIVE_SECS`, closes sockets that never initialise, and closes a
+//! signed-in socket when its token expires, when its user's sessions end on any
+//! instance, or when the server shuts down.
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use async_graphql::{
+    Data,
+    dataloader::{DataLoader, HashMapCache},
+    http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols, WsMessage},
+};
+use axum::{
+    Extension,
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use futures_util::{SinkExt, StreamExt, future::BoxFuture};
+use tokio::sync::oneshot;
+
+use super::{AppSchema, DbLoader, RequestLoader};
+use crate::{
+    auth::{Caller, ClientIp, Credentials},
+    realtime::{
+        PresenceGuard,
+        session::{self, SessionEnd},
+    },
+    state::AppState,
+};
+
+/// Upgrades to a GraphQL WebSocket when the client offers a supported protocol.
+pub async fn graphql_ws(
+    State(state): State<AppState>,
+    Extension(schema): Extension<AppSchema>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .find_map(|name| WebSocketProtocols::from_str(name.trim()).ok())
+        });
+    let Some(protocol) = protocol else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Offer the graphql-transport-ws or graphql-ws subprotocol",
+        )
+            .into_response();
+    };
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve_socket(state, schema, protocol, ip, socket))
+}
+
+/// What a successful `connection_init` hands to the socket loop.
+struct Session {
+    /// Resolves when a signed-in session ends; never for anonymous connections.
+    ended: BoxFuture<'static, SessionEnd>,
+    /// Keeps the user online while the socket lives.
+    _presence: Option<PresenceGuard>,
+}
+
+async fn serve_socket(
+    state: AppState,
+    schema: AppSchema,
+    protocol: WebSocketProtocols,
+    ip: Option<std::net::IpAddr>,
+    socket: WebSocket,
+) {
+    let (mut sink, incoming) = socket.split();
+    let incoming = incoming
+        .take_while(|message| std::future::ready(message.is_ok()))
+        .filter_map(|message| {
+            std::future::ready(match message {
+                Ok(Message::Text(text)) => Some(text.to_string()),
+                Ok(Message::Binary(bytes)) => String::from_utf8(bytes.to_vec()).ok(),
+                _ => None,
+            })
+        });
+    let (session_sender, session_receiver) = oneshot::channel::<Session>();
+    let init_state = state.clone();
+    let mut graphql = async_graphql::http::WebSocket::new(schema, incoming, protocol)
+        .on_connection_init(move |payload| async move {
+            let (data, session) = initialise(&init_state, payload, ip).await?;
+            let _ = session_sender.send(session);
+            Ok(data)
+        });
+
+    let config = &state.config;
+    let mut keepalive = tokio::time::interval(Duration::from_secs(config.ws_keepalive_secs.max(1)));
+    keepalive.tick().await;
+    let init_deadline = tokio::time::sleep(Duration::from_secs(config.ws_init_timeout_secs));
+    tokio::pin!(init_deadline);
+    tokio::pin!(session_receiver);
+    let mut session: Option<Session> = None;
+    let shutdown = state.shutdown.clone();
+
+    let close = loop {
+        let initialised = session.is_some();
+        tokio::select! {
+            outgoing = graphql.next() => match outgoing {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
+                None => break None,
+            },
+            accepted = &mut session_receiver, if !initialised => {
+                if let Ok(accepted) = accepted {
+                    session = Some(accepted);
+                }
+            }
+            () = &mut init_deadline, if !initialised => {
+                break Some((4408, "Connection initialisation timeout".to_owned()));
+            }
+            end = session_end(&mut session) => {
+                let (code, reason) = end.close_frame();
+                break Some((code, reason.to_owned()));
+            }
+            _ = keepalive.tick() => {
+                if sink.send(Message::Text(keepalive_message(protocol).into())).await.is_err() {
+                    break None;
+                }
+            }
+            () = shutdown.cancelled() => break Some((1001, "Server shutting down".to_owned())),
+        }
+    };
+    if let Some((code, reason)) = close {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+    let _ = sink.close().await;
+}
+
+/// Resolves when the accepted session ends; never before `connection_init`.
+async fn session_end(session: &mut Option<Session>) -> SessionEnd {
+    match session {
+        Some(session) => (&mut session.ended).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The keep-alive each protocol expects from a server.
+fn keepalive_message(protocol: WebSocketProtocols) -> &'static str {
+    match protocol {
+        WebSocketProtocols::GraphQLWS => r#"{"type":"ping"}"#,
+        WebSocketProtocols::SubscriptionsTransportWS => r#"{"type":"ka"}"#,
+    }
+}
+
+/// Authenticates `connection_init` and prepares the connection's data and session.
+async fn initialise(
+    state: &AppState,
+    payload: serde_json::Value,
+    ip: Option<std::net::IpAddr>,
+) -> async_graphql::Result<(Data, Session)> {
+    let authorization = payload.as_object().and_then(|fields| {
+        fields
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, value)| value.as_str())
+    });
+    // Subscribe before accepting, so a session revoked meanwhile is not missed.
+    let events = state.events.subscribe();
+    let credentials = Credentials::from_header(state, authorization);
+    let caller = Caller::resolve(state, &credentials, ip)
+        .await
+        .map_err(|err| async_graphql::Error::new(err.to_string()))?;
+    let session = match (&caller.viewer, &credentials) {
+        (Some(viewer), Credentials::Token(claims)) => Session {
+            ended: Box::pin(session::ended(events, viewer.id.clone(), claims.exp)),
+            _presence: Some(state.presence.connect(&viewer.id)),
+        },
+        _ => Session {
+            ended: Box::pin(std::future::pending()),
+            _presence: None,
+        },
+    };
+    let loader: RequestLoader = DataLoader::with_cache(
+        DbLoader {
+            state: state.clone(),
+        },
+        |future| tokio::spawn(future),
+        HashMapCache::default(),
+    );
+    // A connection lives long: read fresh rows for every event.
+    loader.enable_all_cache(false);
+    let mut data = Data::default();
+    data.insert(caller);
+    data.insert(Arc::new(loader));
+    Ok((data, session))
+}
