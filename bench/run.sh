@@ -177,6 +177,9 @@ run_wrk() {
 wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$DATA_DIR/wrk-$1.txt"; }
 wrk_pct() { awk -v p="$2%" '$1 == p { print $2; exit }' "$DATA_DIR/wrk-$1.txt"; }
 
+# Other work on the machine skews the figures; record how busy it was going in.
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+
 run_wrk health "$BASE/health"
 run_wrk rest "$REST_URL"
 run_wrk graphql "$GRAPHQL_URL" -s "$BENCH_DIR/post.lua"
@@ -189,7 +192,7 @@ ratio="$(awk -v g="$graphql_rps" -v r="$rest_rps" 'BEGIN { if (r > 0) printf "%.
 
 echo
 echo "sparkle benchmark: SQLite, $USERS users / $POSTS posts, wrk -t1 -c$CONNECTIONS, ${DURATION}s per endpoint"
-echo "machine: $(nproc) cores, Linux $(uname -r)"
+echo "machine: $(nproc) cores, Linux $(uname -r); load average before the runs: $LOAD_BEFORE"
 echo
 printf '%-32s %12s %10s %10s\n' "endpoint" "req/s" "p50" "p99"
 printf '%-32s %12s %10s %10s\n' "--------------------------------" "------------" "----------" "----------"

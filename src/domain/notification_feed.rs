@@ -333,51 +333,42 @@ pub async fn notify_post_mentions(
     Ok(stored)
 }
 
-/// How long a read notification of `kind` is kept.
-pub fn retention(kind: NotificationType) -> TimeDelta {
-    match kind {
-        NotificationType::System => TimeDelta::days(30),
-        NotificationType::AchievementUnlocked | NotificationType::LevelUp => TimeDelta::days(90),
-        NotificationType::PostLiked
-        | NotificationType::PostCommented
-        | NotificationType::CommentLiked
-        | NotificationType::UserFollowed
-        | NotificationType::Mention => TimeDelta::days(7),
-    }
-}
-
-/// Every notification type.
-const ALL_TYPES: [NotificationType; 8] = [
-    NotificationType::PostLiked,
-    NotificationType::PostCommented,
-    NotificationType::CommentLiked,
-    NotificationType::UserFollowed,
-    NotificationType::AchievementUnlocked,
-    NotificationType::LevelUp,
-    NotificationType::Mention,
-    NotificationType::System,
+/// Days a read notification is kept, for the types not kept the default time.
+const RETENTION_DAYS: [(NotificationType, i64); 3] = [
+    (NotificationType::System, 30),
+    (NotificationType::AchievementUnlocked, 90),
+    (NotificationType::LevelUp, 90),
 ];
+/// Days every other read notification is kept.
+const DEFAULT_RETENTION_DAYS: i64 = 7;
 
-/// Deletes read notifications older than their [`retention`] (counted from when
-/// they were read) in one statement; returns how many went. Nothing schedules it
-/// yet: background jobs come later.
+/// Deletes read notifications kept longer than their type's retention since they
+/// were read (SYSTEM 30 days, ACHIEVEMENT_UNLOCKED and LEVEL_UP 90, the rest 7), in
+/// one statement; returns how many went. Nothing schedules it yet: background jobs
+/// come later.
 pub async fn purge_expired(db: &impl ConnectionTrait) -> AppResult<u64> {
     let now = now();
-    let mut expired = Condition::any();
-    for kind in ALL_TYPES {
-        let cutoff = now - retention(kind);
+    let read_before = |days: i64| {
+        let cutoff = now - TimeDelta::days(days);
+        Condition::any()
+            .add(notification::Column::ReadAt.lt(cutoff))
+            .add(
+                Condition::all()
+                    .add(notification::Column::ReadAt.is_null())
+                    .add(notification::Column::CreatedAt.lt(cutoff)),
+            )
+    };
+    let listed = RETENTION_DAYS.map(|(kind, _)| kind.as_str());
+    let mut expired = Condition::any().add(
+        Condition::all()
+            .add(notification::Column::NotificationType.is_not_in(listed))
+            .add(read_before(DEFAULT_RETENTION_DAYS)),
+    );
+    for (kind, days) in RETENTION_DAYS {
         expired = expired.add(
             Condition::all()
                 .add(notification::Column::NotificationType.eq(kind.as_str()))
-                .add(
-                    Condition::any()
-                        .add(notification::Column::ReadAt.lt(cutoff))
-                        .add(
-                            Condition::all()
-                                .add(notification::Column::ReadAt.is_null())
-                                .add(notification::Column::CreatedAt.lt(cutoff)),
-                        ),
-                ),
+                .add(read_before(days)),
         );
     }
     let result = notification::Entity::delete_many()

@@ -105,6 +105,7 @@ pub struct ReactionCounts {
 impl ReactionCounts {
     /// The count of `kind`.
     pub fn get(&self, kind: ReactionType) -> i64 {
+        // `slot` is the one mapping from types to fields; read it through a copy.
         let mut copy = *self;
         *copy.slot(kind)
     }
@@ -533,4 +534,32 @@ pub async fn reactions_of_user(
         }
     }
     Ok(given)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ReactionCounts, ReactionType};
+
+    #[test]
+    fn stored_names_match_the_api_names_and_parse_back() {
+        for kind in ReactionType::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).ok(),
+                Some(serde_json::Value::from(kind.as_str()))
+            );
+            assert_eq!(ReactionType::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ReactionType::parse("like"), None);
+    }
+
+    #[test]
+    fn every_type_has_its_own_count() {
+        let mut counts = ReactionCounts::default();
+        for (n, kind) in ReactionType::ALL.into_iter().enumerate() {
+            *counts.slot(kind) += i64::try_from(n).unwrap_or_default() + 1;
+        }
+        let each: Vec<i64> = ReactionType::ALL.map(|kind| counts.get(kind)).to_vec();
+        assert_eq!(each, [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(counts.total(), 36);
+    }
 }

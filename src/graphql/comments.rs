@@ -118,7 +118,9 @@ pub async fn comment_connection(
             .unwrap_or_default(),
         None => Vec::new(),
     };
-    let page_size = rows.len().min(usize::try_from(window.limit).unwrap_or(usize::MAX));
+    let page_size = rows
+        .len()
+        .min(usize::try_from(window.limit).unwrap_or(usize::MAX));
     let node = ctx.look_ahead().field("edges").field("node");
     prefetch_comment_fields(ctx, node, &rows[..page_size]).await?;
     let slice = CursorSlice::from_probe(rows, window.limit, |row| row.id.clone());

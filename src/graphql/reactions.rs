@@ -1,7 +1,7 @@
 //! Reactions in GraphQL: the `ReactionSummary` of posts and comments (through the
 //! request's DataLoader) and the `react` / `unreact` mutations.
 
-use async_graphql::{Context, Object, OneofObject, ResultExt, SimpleObject, Lookahead};
+use async_graphql::{Context, Lookahead, Object, OneofObject, ResultExt, SimpleObject};
 
 use super::{
     context::ContextExt,
@@ -9,7 +9,9 @@ use super::{
 };
 use crate::domain::{
     posts::PostRef,
-    reactions::{self, ReactionCounts, ReactionSummaryView, ReactionTarget, ReactionType, TargetRef},
+    reactions::{
+        self, ReactionCounts, ReactionSummaryView, ReactionTarget, ReactionType, TargetRef,
+    },
 };
 
 /// How many reactions of one type.

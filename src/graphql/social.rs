@@ -53,9 +53,11 @@ pub async fn follow_connection(
         .await
         .extend()?;
     let slice = slice.try_map(|row| User::for_caller(ctx, row))?;
-    Ok(cursor_connection(slice, window.after.is_some(), |user| {
-        user
-    }))
+    Ok(cursor_connection(
+        slice,
+        window.after.is_some(),
+        std::convert::identity,
+    ))
 }
 
 /// `User.followedByViewer`: null when anonymous.

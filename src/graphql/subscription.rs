@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, future::Future, time::Duration};
 
-use async_graphql::{Context, ID, SimpleObject, Subscription};
+use async_graphql::{Context, ID, ResultExt, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
 use tokio::{
     sync::{broadcast::error::RecvError, mpsc},
@@ -12,8 +12,18 @@ use tokio::{
 };
 use tokio_stream::wrappers::{ReceiverStream, WatchStream};
 
-use super::context::ContextExt;
-use crate::realtime::{Event, EventBus};
+use entity::post;
+
+use super::{comments::Comment, context::ContextExt, notifications::Notification, types::Post};
+use crate::{
+    auth::Caller,
+    domain::posts::{self, PostRef},
+    realtime::{
+        Event, EventBus,
+        feeds::{self, CommentFeed, NotificationFeed},
+    },
+    state::AppState,
+};
 
 /// Everyone online.
 #[derive(SimpleObject, Clone)]
@@ -34,6 +44,58 @@ pub struct SubscriptionRoot;
 
 #[Subscription]
 impl SubscriptionRoot {
+    /// The viewer's new notifications. With `after` (the last id the client saw),
+    /// first every notification it missed, in order.
+    async fn notification_added(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = Notification>> {
+        let viewer = ctx.caller()?.viewer().extend()?;
+        let feed = NotificationFeed {
+            user_id: viewer.id.clone(),
+        };
+        let state = ctx.state()?.clone();
+        Ok(
+            forward(move |sender| feeds::follow(state, feed, after.map(|id| id.0), sender))
+                .map(Notification::new),
+        )
+    }
+
+    /// New comments and replies on a post. With `after` (the last comment id the
+    /// client saw), first every comment it missed, in order.
+    async fn comment_added(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        after: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = Comment>> {
+        let state = ctx.state()?.clone();
+        let post = posts::visible_post(&state, ctx.caller()?, PostRef::Id(&post_id))
+            .await
+            .extend()?;
+        let feed = CommentFeed { post_id: post.id };
+        Ok(
+            forward(move |sender| feeds::follow(state, feed, after.map(|id| id.0), sender))
+                .map(Comment),
+        )
+    }
+
+    /// The post, each time reactions on it or on its comments change.
+    async fn reactions_changed(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Post>> {
+        let state = ctx.state()?.clone();
+        let caller = ctx.caller()?.clone();
+        let post = posts::visible_post(&state, &caller, PostRef::Id(&post_id))
+            .await
+            .extend()?;
+        let events = state.events.clone();
+        Ok(forward(move |sender| reaction_feed(state, caller, events, post.id, sender)).map(Post))
+    }
+
     /// Everyone online (connected over WebSocket), now and after every change.
     async fn online_users(
         &self,
@@ -73,7 +135,9 @@ impl SubscriptionRoot {
         let state = ctx.state()?;
         let events = state.events.clone();
         let ttl = Duration::from_secs(state.config.typing_ttl_secs);
-        Ok(forward(move |sender| typing_feed(events, post_id.0, ttl, sender)))
+        Ok(forward(move |sender| {
+            typing_feed(events, post_id.0, ttl, sender)
+        }))
     }
 }
 
@@ -95,6 +159,36 @@ where
         }
     });
     ReceiverStream::new(receiver)
+}
+
+/// Sends the post, freshly read, after each reaction change on it.
+async fn reaction_feed(
+    state: AppState,
+    caller: Caller,
+    events: EventBus,
+    post_id: String,
+    sender: mpsc::Sender<post::Model>,
+) {
+    let mut receiver = events.subscribe();
+    loop {
+        match receiver.recv().await {
+            Ok(event) => {
+                if !matches!(&*event, Event::ReactionsChanged { post_id: changed } if *changed == post_id)
+                {
+                    continue;
+                }
+                let Ok(post) = posts::visible_post(&state, &caller, PostRef::Id(&post_id)).await
+                else {
+                    return;
+                };
+                if sender.send(post).await.is_err() {
+                    return;
+                }
+            }
+            Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 async fn typing_feed(

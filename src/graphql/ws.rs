@@ -36,6 +36,11 @@ use crate::{
     state::AppState,
 };
 
+/// Initial read buffer of a socket.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+/// Largest message a client may send.
+const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
+
 /// Upgrades to a GraphQL WebSocket when the client offers a supported protocol.
 pub async fn graphql_ws(
     State(state): State<AppState>,
@@ -61,6 +66,13 @@ pub async fn graphql_ws(
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // Small buffers keep an idle subscriber cheap (tungstenite defaults to
+        // 128 KiB each); client messages are small GraphQL operations.
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_CLIENT_MESSAGE_BYTES * 16)
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
         .on_upgrade(move |socket| serve_socket(state, schema, protocol, ip, socket))
 }
 

@@ -2,6 +2,7 @@
 //! presence and typing indicators listen to it.
 
 mod bus;
+pub mod feeds;
 pub mod presence;
 pub mod session;
 

@@ -26,6 +26,7 @@ use crate::{
 /// The OpenAPI tag of these operations.
 pub const TAG: &str = "Comments";
 
+/// The comment routes.
 pub fn routes() -> ApiRouter<AppState> {
     ApiRouter::new()
         .api_route(
@@ -67,7 +68,7 @@ pub fn routes() -> ApiRouter<AppState> {
 
 /// Cursor-page parameters.
 #[derive(Deserialize, schemars::JsonSchema)]
-struct PageQuery {
+struct CommentPageQuery {
     /// `nextCursor` of the previous page.
     cursor: Option<String>,
     /// Comments per page.
@@ -80,7 +81,7 @@ fn default_limit() -> u64 {
     20
 }
 
-impl PageQuery {
+impl CommentPageQuery {
     fn window(&self, state: &AppState) -> AppResult<CursorWindow<String>> {
         CursorWindow::parse(
             self.cursor.as_deref(),
@@ -92,7 +93,7 @@ impl PageQuery {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-struct PostPath {
+struct CommentedPostPath {
     /// Post id or slug.
     id: String,
 }
@@ -114,8 +115,8 @@ struct EditCommentBody {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(path): Path<PostPath>,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    Path(path): Path<CommentedPostPath>,
+    ApiQuery(query): ApiQuery<CommentPageQuery>,
 ) -> AppResult<Json<Envelope<CursorPage<CommentView>>>> {
     let thread = ThreadRef::Post(PostRef::IdOrSlug(&path.id));
     let window = query.window(&state)?;
@@ -128,7 +129,7 @@ async fn replies(
     State(state): State<AppState>,
     caller: Caller,
     Path(path): Path<CommentPath>,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(query): ApiQuery<CommentPageQuery>,
 ) -> AppResult<Json<Envelope<CursorPage<CommentView>>>> {
     let thread = ThreadRef::Replies(&path.id);
     let window = query.window(&state)?;
@@ -141,7 +142,7 @@ async fn create(
     State(state): State<AppState>,
     caller: Caller,
     _viewer: Viewer,
-    Path(path): Path<PostPath>,
+    Path(path): Path<CommentedPostPath>,
     ApiJson(input): ApiJson<CreateCommentInput>,
 ) -> AppResult<Created<CommentView>> {
     let comment = comments::create(&state, &caller, PostRef::IdOrSlug(&path.id), input).await?;

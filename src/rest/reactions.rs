@@ -6,7 +6,7 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, de::Error as _};
 
 use super::{
     extract::ApiJson,
@@ -25,6 +25,7 @@ use crate::{
 /// The OpenAPI tag of these operations.
 pub const TAG: &str = "Reactions";
 
+/// The reaction routes of posts and comments.
 pub fn routes() -> ApiRouter<AppState> {
     ApiRouter::new()
         .merge(target_routes::<OnPost>())
@@ -91,7 +92,7 @@ fn target_routes<T: TargetPath>() -> ApiRouter<AppState> {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
-struct TargetId {
+struct ReactionTargetPath {
     /// The post (id or slug) or the comment (id).
     id: String,
 }
@@ -99,14 +100,27 @@ struct TargetId {
 /// `PUT …/reactions` body.
 #[derive(Deserialize, schemars::JsonSchema)]
 struct ReactBody {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "reaction_type")]
     kind: ReactionType,
+}
+
+/// A reaction type by name. Anything else is a field error: serde_json itself calls a
+/// number or null given for an enum malformed JSON.
+fn reaction_type<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ReactionType, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    ReactionType::parse(&name).ok_or_else(|| {
+        let known: Vec<&str> = ReactionType::ALL.map(ReactionType::as_str).to_vec();
+        D::Error::custom(format!(
+            "unknown reaction type `{name}`, expected one of {}",
+            known.join(", ")
+        ))
+    })
 }
 
 async fn summary<T: TargetPath>(
     State(state): State<AppState>,
     caller: Caller,
-    Path(path): Path<TargetId>,
+    Path(path): Path<ReactionTargetPath>,
 ) -> AppResult<Json<Envelope<ReactionSummaryView>>> {
     Ok(ok(
         reactions::summary(&state, &caller, T::target(&path.id)).await?
@@ -117,7 +131,7 @@ async fn react<T: TargetPath>(
     State(state): State<AppState>,
     caller: Caller,
     _viewer: Viewer,
-    Path(path): Path<TargetId>,
+    Path(path): Path<ReactionTargetPath>,
     ApiJson(body): ApiJson<ReactBody>,
 ) -> AppResult<Json<Envelope<ReactionSummaryView>>> {
     Ok(ok(reactions::react(
@@ -133,7 +147,7 @@ async fn unreact<T: TargetPath>(
     State(state): State<AppState>,
     caller: Caller,
     _viewer: Viewer,
-    Path(path): Path<TargetId>,
+    Path(path): Path<ReactionTargetPath>,
 ) -> AppResult<Json<Envelope<ReactionSummaryView>>> {
     Ok(ok(
         reactions::unreact(&state, &caller, T::target(&path.id)).await?

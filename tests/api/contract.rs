@@ -9,10 +9,10 @@ const SEED: &str = include_str!("../fixtures/seed-openapi.json");
 
 /// Paths of the seed this server implements so far.
 fn implemented(path: &str) -> bool {
-    (path.starts_with("/api/auth")
+    path.starts_with("/api/auth")
         || path.starts_with("/api/users")
         || path.starts_with("/api/posts")
-        || path.starts_with("/api/notifications"))
+        || path.starts_with("/api/notifications")
 }
 
 async fn generated_openapi(app: &TestApp) -> Value {

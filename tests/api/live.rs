@@ -271,3 +271,245 @@ async fn an_expiring_token_closes_its_connection() {
     assert_eq!(closed.code, 4401);
     assert!(closed.reason.contains("expired"));
 }
+
+/// Posts `count` comments by `token` on `post_id`.
+async fn comment(app: &TestApp, token: &str, post_id: &str, count: usize) {
+    for index in 0..count {
+        let response = app
+            .post(
+                &format!("/api/posts/{post_id}/comments"),
+                Some(token),
+                json!({ "content": format!("comment {index}") }),
+            )
+            .await;
+        assert_eq!(response.status, 201, "{}", response.body);
+    }
+}
+
+/// Ids of `user_id`'s notifications in creation order.
+async fn notification_ids(app: &TestApp, user_id: &str) -> Vec<String> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    entity::notification::Entity::find()
+        .filter(entity::notification::Column::UserId.eq(user_id))
+        .order_by_asc(entity::notification::Column::Id)
+        .all(&app.state.db)
+        .await
+        .expect("notifications")
+        .into_iter()
+        .map(|row| row.id)
+        .collect()
+}
+
+const NOTIFICATIONS: &str = "subscription($after: ID) { notificationAdded(after: $after) { id type title actor { username } } }";
+
+#[tokio::test]
+async fn notifications_arrive_live_and_resume_exactly_once() {
+    let app = TestApp::new().await;
+    let address = app.serve().await;
+    for (round, protocol) in Protocol::BOTH.into_iter().enumerate() {
+        let author = app.register(&format!("author_{round}")).await;
+        let fan = app.register(&format!("fan_{round}")).await;
+        let post = app
+            .create_post(
+                &author.token,
+                json!({ "title": "live", "content": "text", "published": true }),
+            )
+            .await;
+        let post_id = post["id"].as_str().expect("post id");
+
+        let mut socket = WsClient::connect(address, protocol, Some(&author.token))
+            .await
+            .expect("connected");
+        socket.subscribe("n", NOTIFICATIONS, json!({})).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        comment(&app, &fan.token, post_id, 1).await;
+        let first = socket.next_data("n").await;
+        assert_eq!(
+            first["notificationAdded"]["type"], "POST_COMMENTED",
+            "{protocol:?}"
+        );
+        assert_eq!(
+            first["notificationAdded"]["actor"]["username"],
+            format!("fan_{round}")
+        );
+        let seen = first["notificationAdded"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        socket.close().await;
+
+        // Offline: three more happen.
+        comment(&app, &fan.token, post_id, 3).await;
+        let missed: Vec<String> = notification_ids(&app, &author.user_id)
+            .await
+            .into_iter()
+            .skip(1)
+            .collect();
+        assert_eq!(missed.len(), 3);
+
+        let mut socket = WsClient::connect(address, protocol, Some(&author.token))
+            .await
+            .expect("reconnected");
+        socket
+            .subscribe("n", NOTIFICATIONS, json!({ "after": seen }))
+            .await;
+        for expected in &missed {
+            assert_eq!(
+                socket.next_data("n").await["notificationAdded"]["id"],
+                expected.as_str(),
+                "{protocol:?}: replay order"
+            );
+        }
+        comment(&app, &fan.token, post_id, 1).await;
+        let live = socket.next_data("n").await;
+        let newest = notification_ids(&app, &author.user_id)
+            .await
+            .pop()
+            .expect("newest");
+        assert_eq!(live["notificationAdded"]["id"], newest.as_str());
+        socket.assert_quiet("n", Duration::from_millis(300)).await;
+        socket.close().await;
+    }
+}
+
+#[tokio::test]
+async fn notification_streams_need_a_signed_in_viewer() {
+    let app = TestApp::new().await;
+    let address = app.serve().await;
+    let mut anonymous = WsClient::connect(address, Protocol::TransportWs, None)
+        .await
+        .expect("anonymous");
+    anonymous.subscribe("n", NOTIFICATIONS, json!({})).await;
+    let errors = anonymous.next_errors("n").await;
+    assert!(errors.to_string().contains("UNAUTHORIZED"), "{errors}");
+}
+
+#[tokio::test]
+async fn comments_and_reactions_stream_per_post() {
+    let app = TestApp::new().await;
+    let address = app.serve().await;
+    let author = app.register("poster").await;
+    let reader = app.register("reader").await;
+    let post = app
+        .create_post(
+            &author.token,
+            json!({ "title": "watched", "content": "text", "published": true }),
+        )
+        .await;
+    let post_id = post["id"].as_str().expect("post id").to_owned();
+    let other = app
+        .create_post(
+            &author.token,
+            json!({ "title": "other", "content": "text", "published": true }),
+        )
+        .await;
+    for protocol in Protocol::BOTH {
+        let mut socket = WsClient::connect(address, protocol, None)
+            .await
+            .expect("anonymous reader");
+        socket.subscribe("c", "subscription($p: ID!) { commentAdded(postId: $p) { id content author { username } } }", json!({ "p": post_id })).await;
+        socket
+            .subscribe(
+                "r",
+                "subscription($p: ID!) { reactionsChanged(postId: $p) { id reactions { total } } }",
+                json!({ "p": post_id }),
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        comment(&app, &reader.token, other["id"].as_str().expect("id"), 1).await;
+        comment(&app, &reader.token, &post_id, 1).await;
+        let added = socket.next_data("c").await;
+        assert_eq!(
+            added["commentAdded"]["content"], "comment 0",
+            "{protocol:?}"
+        );
+        assert_eq!(added["commentAdded"]["author"]["username"], "reader");
+
+        let reacted = app
+            .call(
+                axum::http::Method::PUT,
+                &format!("/api/posts/{post_id}/reactions"),
+                Some(&reader.token),
+                Some(json!({ "type": "FIRE" })),
+            )
+            .await;
+        assert_eq!(reacted.status, 200, "{}", reacted.body);
+        let changed = socket.next_data("r").await;
+        assert_eq!(changed["reactionsChanged"]["id"], post_id.as_str());
+        assert!(
+            changed["reactionsChanged"]["reactions"]["total"]
+                .as_i64()
+                .is_some_and(|total| total >= 1)
+        );
+        app.call(
+            axum::http::Method::DELETE,
+            &format!("/api/posts/{post_id}/reactions"),
+            Some(&reader.token),
+            None,
+        )
+        .await;
+        let removed = socket.next_data("r").await;
+        assert_eq!(removed["reactionsChanged"]["reactions"]["total"], 0);
+        socket.close().await;
+    }
+
+    // Resume: comments missed while away arrive first, in order.
+    let mut socket = WsClient::connect(address, Protocol::TransportWs, None)
+        .await
+        .expect("reader");
+    let first_id = {
+        socket
+            .subscribe(
+                "c",
+                "subscription($p: ID!) { commentAdded(postId: $p) { id } }",
+                json!({ "p": post_id }),
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        comment(&app, &reader.token, &post_id, 1).await;
+        socket.next_data("c").await["commentAdded"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    socket.close().await;
+    comment(&app, &reader.token, &post_id, 2).await;
+    let mut socket = WsClient::connect(address, Protocol::TransportWs, None)
+        .await
+        .expect("reader");
+    socket
+        .subscribe(
+            "c",
+            "subscription($p: ID!, $a: ID) { commentAdded(postId: $p, after: $a) { id content } }",
+            json!({ "p": post_id, "a": first_id }),
+        )
+        .await;
+    assert_eq!(
+        socket.next_data("c").await["commentAdded"]["content"],
+        "comment 0"
+    );
+    assert_eq!(
+        socket.next_data("c").await["commentAdded"]["content"],
+        "comment 1"
+    );
+    socket.assert_quiet("c", Duration::from_millis(300)).await;
+
+    let mut unknown = WsClient::connect(address, Protocol::TransportWs, None)
+        .await
+        .expect("reader");
+    unknown
+        .subscribe(
+            "x",
+            "subscription { commentAdded(postId: \"nope\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        unknown
+            .next_errors("x")
+            .await
+            .to_string()
+            .contains("NOT_FOUND")
+    );
+}

@@ -513,13 +513,19 @@ async fn graphql_notifications_match_rest() {
         }
     }
 
-    let anonymous = app.graphql(FEED_QUERY, json!({ "unread": false }), None).await;
+    let anonymous = app
+        .graphql(FEED_QUERY, json!({ "unread": false }), None)
+        .await;
     assert_eq!(
         anonymous.body["errors"][0]["extensions"]["code"],
         "UNAUTHORIZED"
     );
     let bogus = app
-        .graphql(FEED_QUERY, json!({ "after": "???", "unread": false }), Some(&bob.token))
+        .graphql(
+            FEED_QUERY,
+            json!({ "after": "???", "unread": false }),
+            Some(&bob.token),
+        )
         .await;
     assert!(bogus.body["errors"][0]["extensions"]["fields"]["after"].is_string());
 }
