@@ -204,12 +204,7 @@ pub async fn list_page(
         .remove(&thread)
         .unwrap_or_default();
     let slice = CursorSlice::from_probe(rows, window.limit, |row| row.id.clone());
-    let author_ids: Vec<String> = slice
-        .rows
-        .iter()
-        .map(|(_, row)| row.author_id.clone())
-        .collect();
-    let authors = users::users_by_ids(&state.db, &author_ids).await?;
+    let authors = authors_of(state, slice.rows.iter().map(|(_, row)| row)).await?;
     Ok(slice
         .filter_map(|row| {
             authors
@@ -221,11 +216,20 @@ pub async fn list_page(
 
 /// The view of one comment.
 pub async fn view(state: &AppState, row: &comment::Model) -> AppResult<CommentView> {
-    let author = users::users_by_ids(&state.db, std::slice::from_ref(&row.author_id))
-        .await?
-        .remove(&row.author_id)
+    let authors = authors_of(state, [row]).await?;
+    let author = authors
+        .get(&row.author_id)
         .ok_or(AppError::NotFound("Comment author"))?;
-    Ok(CommentView::new(row, (&author).into()))
+    Ok(CommentView::new(row, author.into()))
+}
+
+/// The authors of `rows`, by id, in one statement.
+async fn authors_of<'a>(
+    state: &AppState,
+    rows: impl IntoIterator<Item = &'a comment::Model>,
+) -> AppResult<HashMap<String, user::Model>> {
+    let ids: Vec<String> = rows.into_iter().map(|row| row.author_id.clone()).collect();
+    users::users_by_ids(&state.db, &ids).await
 }
 
 /// For each of `threads`, its rows after `window.after`, oldest first, one more than

@@ -513,3 +513,68 @@ async fn comments_and_reactions_stream_per_post() {
             .contains("NOT_FOUND")
     );
 }
+
+/// Runs when `GRAPHQL_WS_CLIENT_DIR` points at `tests/node` with its packages
+/// installed (`npm ci --prefix tests/node`; CI does this).
+#[tokio::test]
+async fn the_graphql_ws_library_receives_live_comments() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let Ok(client_dir) = std::env::var("GRAPHQL_WS_CLIENT_DIR") else {
+        eprintln!(
+            "skipped: set GRAPHQL_WS_CLIENT_DIR=tests/node after `npm ci --prefix tests/node`"
+        );
+        return;
+    };
+    let app = TestApp::new().await;
+    let address = app.serve().await;
+    let author = app.register("npm_author").await;
+    let post = app
+        .create_post(
+            &author.token,
+            json!({ "title": "npm", "content": "text", "published": true }),
+        )
+        .await;
+    let post_id = post["id"].as_str().expect("post id");
+
+    let mut client = tokio::process::Command::new("node")
+        .arg(std::path::Path::new(&client_dir).join("subscribe.mjs"))
+        .args([
+            format!("ws://{address}/graphql/ws"),
+            author.token.clone(),
+            post_id.to_owned(),
+            "2".to_owned(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut lines = BufReader::new(client.stdout.take().expect("stdout")).lines();
+    let next_line = async |lines: &mut tokio::io::Lines<_>| -> serde_json::Value {
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("in time")
+            .expect("read")
+            .expect("a line");
+        serde_json::from_str(&line).expect("json line")
+    };
+    assert_eq!(next_line(&mut lines).await, json!({ "ready": true }));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    comment(&app, &author.token, post_id, 2).await;
+    for index in 0..2 {
+        let result = next_line(&mut lines).await;
+        assert_eq!(
+            result["data"]["commentAdded"]["content"],
+            format!("comment {index}"),
+            "{result}"
+        );
+        assert_eq!(
+            result["data"]["commentAdded"]["author"]["username"],
+            "npm_author"
+        );
+    }
+    let status = tokio::time::timeout(WAIT, client.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success());
+}

@@ -140,6 +140,35 @@ impl TestApp {
         }
     }
 
+    /// `count` instances over one shared PostgreSQL database and one Redis channel,
+    /// like servers behind a load balancer; `None` unless both `TEST_DATABASE_URL`
+    /// and `TEST_REDIS_URL` are set.
+    pub async fn cluster(count: usize) -> Option<Vec<Self>> {
+        let redis = std::env::var("TEST_REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty())?;
+        std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| url.starts_with("postgres"))?;
+        let database = fresh_database_url().await;
+        let channel = format!("sparkle:test:{}", uuid::Uuid::new_v4().simple());
+        let mut instances = Vec::with_capacity(count);
+        for _ in 0..count {
+            let mut config = test_config();
+            config.redis_url = Some(redis.clone());
+            config.redis_channel = channel.clone();
+            let connection = db::connect(&database, 4).await.expect("connect");
+            let state = AppState::with_database(config, connection)
+                .await
+                .expect("state with redis");
+            instances.push(Self {
+                router: app(state.clone()),
+                state,
+            });
+        }
+        Some(instances)
+    }
+
     /// Serves the application on an ephemeral local port (for WebSockets).
     pub async fn serve(&self) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
