@@ -73,8 +73,8 @@ pub async fn set_status(
             user_id: target.id.clone(),
         });
     }
-    Ok(user::Entity::find_by_id(target.id)
+    user::Entity::find_by_id(target.id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound("User"))?)
+        .ok_or(AppError::NotFound("User"))
 }

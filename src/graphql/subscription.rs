@@ -204,17 +204,15 @@ async fn typing_feed(
         let before: Vec<String> = typing.keys().cloned().collect();
         tokio::select! {
             received = receiver.recv() => match received {
-                Ok(event) => {
-                    if let Event::Typing { post_id: on, user_id, username, typing: is_typing } = &*event {
-                        if *on == post_id {
-                            if *is_typing {
-                                typing.insert(user_id.clone(), (username.clone(), Instant::now() + ttl));
-                            } else {
-                                typing.remove(user_id);
-                            }
-                        }
+                Ok(event) => match &*event {
+                    Event::Typing { post_id: on, user_id, username, typing: true } if *on == post_id => {
+                        typing.insert(user_id.clone(), (username.clone(), Instant::now() + ttl));
                     }
-                }
+                    Event::Typing { post_id: on, user_id, typing: false, .. } if *on == post_id => {
+                        typing.remove(user_id);
+                    }
+                    _ => {}
+                },
                 Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => return,
             },

@@ -22,7 +22,7 @@ pub trait Feed: Send + Sync + 'static {
     fn id(row: &Self::Row) -> &str;
 
     /// The row an event carries, when it belongs to this feed.
-    fn from_event(&self, event: &Event) -> Option<Self::Row>;
+    fn carried_by(&self, event: &Event) -> Option<Self::Row>;
 
     /// Up to `limit` rows with an id greater than `after`, in id order.
     fn after(
@@ -45,7 +45,7 @@ impl Feed for NotificationFeed {
         &row.id
     }
 
-    fn from_event(&self, event: &Event) -> Option<Self::Row> {
+    fn carried_by(&self, event: &Event) -> Option<Self::Row> {
         match event {
             Event::NotificationAdded { notification } if notification.user_id == self.user_id => {
                 Some(notification.clone())
@@ -77,7 +77,7 @@ impl Feed for CommentFeed {
         &row.id
     }
 
-    fn from_event(&self, event: &Event) -> Option<Self::Row> {
+    fn carried_by(&self, event: &Event) -> Option<Self::Row> {
         match event {
             Event::CommentAdded { comment } if comment.post_id == self.post_id => {
                 Some(comment.clone())
@@ -117,7 +117,7 @@ pub async fn follow<F: Feed>(
     loop {
         match events.recv().await {
             Ok(event) => {
-                let Some(row) = feed.from_event(&event) else {
+                let Some(row) = feed.carried_by(&event) else {
                     continue;
                 };
                 if last_sent.as_deref().is_some_and(|last| F::id(&row) <= last) {
