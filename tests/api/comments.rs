@@ -922,7 +922,7 @@ async fn deleting_a_comment_with_replies_leaves_a_placeholder_in_its_place() {
     assert_eq!(placeholder["_count"]["replies"], json!(1));
     assert_eq!(
         ids(&replies(&app, &parent_id, "").await.data(200)["items"]),
-        [reply.clone()]
+        vec![reply.clone()]
     );
     assert_eq!(
         post_counts(&app, &post_id, &alice.token).await["comments"],
@@ -1144,7 +1144,7 @@ async fn a_new_comment_is_published_on_the_event_bus_after_commit() {
     assert_eq!(added.len(), 1);
     assert_eq!(added[0].id, id(&created));
     assert_eq!(added[0].post_id, post_id);
-    assert_eq!(notified, [alice.user_id.clone()]);
+    assert_eq!(notified, vec![alice.user_id.clone()]);
 
     // A refused comment publishes nothing.
     add_comment(&app, Some(&bob.token), &post_id, json!({ "content": "" })).await;
