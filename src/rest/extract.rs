@@ -56,7 +56,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if inner.is_data() {
+        // Well-formed JSON of the wrong shape (a number for an enum, say) is a field
+        // problem even when serde reports it as a syntax error.
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        if inner.is_data() || well_formed {
             shape_error(&path, &inner.to_string())
         } else {
             AppError::BadRequest(format!(
@@ -97,6 +100,12 @@ impl<T: schemars::JsonSchema> OperationInput for ApiQuery<T> {
     fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
         axum::extract::Query::<T>::operation_input(ctx, operation);
     }
+}
+
+/// The `{username}` segment of a path.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct UsernamePath {
+    pub username: String,
 }
 
 /// A field error for a value of the wrong shape at `path`.

@@ -7,7 +7,7 @@ use axum::{
 };
 
 use super::{
-    extract::ApiJson,
+    extract::{ApiJson, UsernamePath},
     respond::{Envelope, ok},
 };
 use crate::{
@@ -29,11 +29,6 @@ pub fn routes() -> ApiRouter<AppState> {
             )
         }),
     )
-}
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct UsernamePath {
-    username: String,
 }
 
 async fn set_status(

@@ -77,7 +77,7 @@ pub fn routes() -> ApiRouter<AppState> {
 /// `GET /api/notifications` parameters.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct ListQuery {
+struct NotificationListQuery {
     /// `nextCursor` of the previous page.
     cursor: Option<String>,
     /// Notifications per page (at most the configured maximum, 100 by default).
@@ -102,7 +102,7 @@ async fn list(
     State(state): State<AppState>,
     caller: Caller,
     _viewer: Viewer,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<NotificationListQuery>,
 ) -> AppResult<Json<Envelope<CursorPage<NotificationView>>>> {
     let window = CursorWindow::parse(
         query.cursor.as_deref(),

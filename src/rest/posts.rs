@@ -73,7 +73,7 @@ pub fn routes() -> ApiRouter<AppState> {
 
 /// `GET /api/posts` parameters.
 #[derive(Deserialize, schemars::JsonSchema)]
-struct ListQuery {
+struct PostListQuery {
     /// 1-based page number.
     #[serde(default = "first_page")]
     #[schemars(range(min = 1))]
@@ -107,7 +107,7 @@ struct PostPath {
 async fn list(
     State(state): State<AppState>,
     _caller: Caller,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<PostListQuery>,
 ) -> AppResult<Json<Envelope<OffsetPage<PostView>>>> {
     let window = PageWindow::from_page(query.page, query.limit, state.config.max_page_size)?;
     let filter = PostFilter {

@@ -11,7 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    extract::ApiQuery,
+    extract::{ApiQuery, UsernamePath},
     respond::{Envelope, ok},
 };
 use crate::{
@@ -59,11 +59,6 @@ pub fn routes() -> ApiRouter<AppState> {
                     .description("Accounts the user follows, newest follow first")
             }),
         )
-}
-
-#[derive(Deserialize, schemars::JsonSchema)]
-struct UsernamePath {
-    username: String,
 }
 
 /// Parameters of a cursor-paginated list.

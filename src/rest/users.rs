@@ -10,7 +10,7 @@ use axum::{
 };
 
 use super::{
-    extract::ApiJson,
+    extract::{ApiJson, UsernamePath},
     respond::{Envelope, ok},
 };
 use crate::{
@@ -40,11 +40,6 @@ pub fn routes() -> ApiRouter<AppState> {
                     .description("Get public user profile by username")
             }),
         )
-}
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct UsernamePath {
-    username: String,
 }
 
 async fn profile(

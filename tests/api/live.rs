@@ -237,6 +237,26 @@ async fn a_ban_closes_the_users_connections() {
         )
         .await;
     bad.assert_error(400, "VALIDATION_ERROR");
+    for wrong_type in [
+        json!({ "status": 5 }),
+        json!({ "status": null }),
+        json!({ "status": ["BANNED"] }),
+    ] {
+        let response = app
+            .call(
+                axum::http::Method::PUT,
+                "/api/users/other/status",
+                Some(&moderator.token),
+                Some(wrong_type),
+            )
+            .await;
+        response.assert_error(400, "VALIDATION_ERROR");
+        assert!(
+            response.body["fields"]["status"].is_string(),
+            "{}",
+            response.body
+        );
+    }
     let reinstated = app
         .graphql(
             "mutation { setUserStatus(username: \"troll\", input: {status: ACTIVE}) { username } }",
