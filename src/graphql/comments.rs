@@ -69,11 +69,7 @@ impl Comment {
         self.0.edited_at.map(Timestamp)
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let row = ctx
-            .loader()?
-            .load_one(UserById(self.0.author_id.clone()))
-            .await?;
-        row.map(|row| User::for_caller(ctx, row)).transpose()
+        User::by_id(ctx, &self.0.author_id).await
     }
     /// Direct replies, oldest first.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]

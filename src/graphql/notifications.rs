@@ -6,7 +6,6 @@ use entity::notification;
 use super::{
     context::ContextExt,
     cursor::{CursorConnection, cursor_connection, cursor_window},
-    loaders::UserById,
     types::{Timestamp, User},
 };
 use crate::domain::{
@@ -56,8 +55,7 @@ impl Notification {
         let Some(actor_id) = &self.0.actor_id else {
             return Ok(None);
         };
-        let row = ctx.loader()?.load_one(UserById(actor_id.clone())).await?;
-        row.map(|row| User::for_caller(ctx, row)).transpose()
+        User::by_id(ctx, actor_id).await
     }
 }
 

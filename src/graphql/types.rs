@@ -145,6 +145,12 @@ impl User {
         let show_email = may_see_email(ctx.caller()?, &row.id);
         Ok(Self { row, show_email })
     }
+
+    /// The account `user_id`, through the request's loader.
+    pub async fn by_id(ctx: &Context<'_>, user_id: &str) -> async_graphql::Result<Option<Self>> {
+        let row = ctx.loader()?.load_one(UserById(user_id.to_owned())).await?;
+        row.map(|row| Self::for_caller(ctx, row)).transpose()
+    }
 }
 
 #[Object]
@@ -283,11 +289,7 @@ impl Post {
         self.0.published_at.map(Timestamp)
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let row = ctx
-            .loader()?
-            .load_one(UserById(self.0.author_id.clone()))
-            .await?;
-        row.map(|row| User::for_caller(ctx, row)).transpose()
+        User::by_id(ctx, &self.0.author_id).await
     }
     async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CategoryView>> {
         match &self.0.category_id {
