@@ -72,7 +72,7 @@ impl Comment {
         User::by_id(ctx, &self.0.author_id).await
     }
     /// Direct replies, oldest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
     async fn replies(
         &self,
         ctx: &Context<'_>,

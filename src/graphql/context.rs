@@ -28,6 +28,13 @@ impl ContextExt for Context<'_> {
     }
 }
 
+/// The cost of a connection field: `first` (default 20) times its selection. A
+/// `first` outside 1..=100 costs as 100 so that it reaches the resolver and gets
+/// the page-size error, not a misleading "too complex".
+pub fn connection_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    usize::try_from(first.unwrap_or(20).clamp(1, 100)).unwrap_or(100) * child_complexity
+}
+
 /// Rows `after + 1 ..= after + first` of a connection; `first` is capped by the
 /// configured page size (a larger one is a VALIDATION_ERROR on `first`).
 pub fn connection_window(

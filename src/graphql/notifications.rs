@@ -66,7 +66,7 @@ pub struct NotificationQuery;
 #[Object]
 impl NotificationQuery {
     /// The signed-in account's notifications, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,

@@ -58,7 +58,7 @@ impl CoreQuery {
     }
 
     /// Published posts.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
     async fn posts(
         &self,
         ctx: &Context<'_>,

@@ -198,7 +198,7 @@ impl User {
         Ok(stats.unwrap_or_default())
     }
     /// The account's posts, newest first (drafts only for the account and moderators).
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
     async fn posts(
         &self,
         ctx: &Context<'_>,
@@ -218,7 +218,7 @@ impl User {
         Ok(offset_connection(rows, window, total, Post))
     }
     /// Accounts following this one, newest follow first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
     async fn followers(
         &self,
         ctx: &Context<'_>,
@@ -228,7 +228,7 @@ impl User {
         social::follow_connection(ctx, &self.row.id, FollowList::Followers, first, after).await
     }
     /// Accounts this one follows, newest follow first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
     async fn following(
         &self,
         ctx: &Context<'_>,
@@ -305,7 +305,7 @@ impl Post {
         Ok(tags.unwrap_or_default())
     }
     /// Top-level comments, oldest first.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
     async fn comments(
         &self,
         ctx: &Context<'_>,
