@@ -31,6 +31,12 @@
 #                 Chosen automatically when SUBSCRIBERS is more than 3/4 of the range.
 #   SETTLE_MS     pause after every socket is subscribed, before waiting for the server's
 #                 CPU to go idle and reading its memory (default 1000)
+#   STAGE         subscribe (default: the whole benchmark); connect or init = memory only:
+#                 every connection stops after the WebSocket handshake or after
+#                 connection_ack, no event is sent (splits the memory per connection into
+#                 socket, session and subscription; connect sets WS_INIT_TIMEOUT_SECS=600)
+#   SPARKLE_BIN   benchmark this server binary instead of building one (e.g. a copy of a
+#                 release build, so that edits under src/ during the run don't matter)
 #   KEEP_DATA=1   keep the temporary DATA_DIR (and server.log) afterwards
 #
 # Requires: cargo, curl. Everything runs on 127.0.0.1; the generator and the server share
@@ -43,6 +49,7 @@ SUBSCRIBERS="${SUBSCRIBERS:-10000}"
 CONCURRENCY="${CONCURRENCY:-500}"
 EVENTS="${EVENTS:-3}"
 SETTLE_MS="${SETTLE_MS:-1000}"
+STAGE="${STAGE:-subscribe}"
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PROJECT_DIR="$(dirname "$BENCH_DIR")"
@@ -59,6 +66,11 @@ die() {
 command -v curl >/dev/null 2>&1 || die "curl is not installed (apt-get install -y curl)"
 command -v cargo >/dev/null 2>&1 || die "cargo is not installed"
 [[ "$SUBSCRIBERS" =~ ^[0-9]+$ && "$SUBSCRIBERS" -gt 0 ]] || die "SUBSCRIBERS must be a positive number"
+case "$STAGE" in
+    subscribe | init) ;;
+    connect) export WS_INIT_TIMEOUT_SECS="${WS_INIT_TIMEOUT_SECS:-600}" ;;
+    *) die "STAGE must be connect, init or subscribe" ;;
+esac
 
 # --- open files ------------------------------------------------------------------
 
@@ -93,9 +105,15 @@ fi
 
 # --- build -----------------------------------------------------------------------
 
-echo "==> cargo build --release (target dir: $CARGO_TARGET_DIR)"
-(cd "$PROJECT_DIR" && cargo build --release --bin sparkle)
-[[ -x "$BIN" ]] || die "no binary at $BIN after the build"
+if [[ -n "${SPARKLE_BIN:-}" ]]; then
+    BIN="$SPARKLE_BIN"
+    [[ -x "$BIN" ]] || die "SPARKLE_BIN=$BIN is not an executable"
+    echo "==> using the server binary $BIN (not building)"
+else
+    echo "==> cargo build --release (target dir: $CARGO_TARGET_DIR)"
+    (cd "$PROJECT_DIR" && cargo build --release --bin sparkle)
+    [[ -x "$BIN" ]] || die "no binary at $BIN after the build"
+fi
 echo "==> building the load generator (target dir: $BENCH_TARGET_DIR)"
 (cd "$BENCH_DIR/fanout" && CARGO_TARGET_DIR="$BENCH_TARGET_DIR" cargo build --release)
 [[ -x "$GEN" ]] || die "no binary at $GEN after the build"
@@ -152,8 +170,11 @@ PORT="$(find_free_port)" || die "no free port found"
 export PORT
 BASE="http://127.0.0.1:$PORT"
 
+# Run a copy, so that a rebuild into the shared target directory during the run
+# cannot swap the binary under us.
+cp "$BIN" "$DATA_DIR/sparkle"
 echo "==> starting sparkle on $BASE (data and log: $DATA_DIR)"
-(cd "$DATA_DIR" && exec "$BIN" serve) >"$SERVER_LOG" 2>&1 &
+(cd "$DATA_DIR" && exec ./sparkle serve) >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 
 ready=0
@@ -207,6 +228,7 @@ echo
     --server-pid "$SERVER_PID" \
     --settle-ms "$SETTLE_MS" \
     --source-ips "$SOURCE_IPS" \
+    --stop-after "$STAGE" \
     --clk-tck "$(getconf CLK_TCK 2>/dev/null || echo 100)"
 
 echo

@@ -12,7 +12,11 @@
 //!                       [--subscribers 10000] [--concurrency 500] [--events 3]
 //!                       [--server-pid PID] [--settle-ms 1000] [--pause-ms 1000]
 //!                       [--source-ips 0] [--event-timeout-s 60] [--connect-timeout-s 60]
-//!                       [--clk-tck 100]
+//!                       [--clk-tck 100] [--stop-after subscribe]
+//!
+//! `--stop-after connect|init` stops each connection after the WebSocket handshake
+//! or after `connection_ack` and sends no event: it only reports the server's memory,
+//! to split the cost of a connection into socket, session and subscription.
 
 use std::{
     net::{Ipv4Addr, SocketAddr, SocketAddrV4},
@@ -52,13 +56,26 @@ struct Args {
     event_timeout: Duration,
     connect_timeout: Duration,
     clk_tck: u64,
+    stop_after: Stage,
+}
+
+/// How far each connection goes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stage {
+    /// The WebSocket handshake only.
+    Connect,
+    /// `connection_init` acknowledged.
+    Init,
+    /// Subscribed (the whole benchmark).
+    Subscribe,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: sparkle-fanout --server HOST:PORT --post-id ID --token JWT [--subscribers N] \
          [--concurrency C] [--events E] [--server-pid PID] [--settle-ms MS] [--pause-ms MS] \
-         [--source-ips K] [--event-timeout-s S] [--connect-timeout-s S] [--clk-tck HZ]"
+         [--source-ips K] [--event-timeout-s S] [--connect-timeout-s S] [--clk-tck HZ] \
+         [--stop-after connect|init|subscribe]"
     );
     std::process::exit(2)
 }
@@ -81,6 +98,7 @@ fn parse_args() -> Args {
         event_timeout: Duration::from_secs(60),
         connect_timeout: Duration::from_secs(60),
         clk_tck: 100,
+        stop_after: Stage::Subscribe,
     };
     let mut raw = std::env::args().skip(1);
     while let Some(flag) = raw.next() {
@@ -100,6 +118,14 @@ fn parse_args() -> Args {
             "--event-timeout-s" => args.event_timeout = Duration::from_secs(number()),
             "--connect-timeout-s" => args.connect_timeout = Duration::from_secs(number()),
             "--clk-tck" => args.clk_tck = number().max(1),
+            "--stop-after" => {
+                args.stop_after = match value.as_str() {
+                    "connect" => Stage::Connect,
+                    "init" => Stage::Init,
+                    "subscribe" => Stage::Subscribe,
+                    _ => usage(),
+                }
+            }
             _ => usage(),
         }
     }
@@ -142,11 +168,21 @@ async fn main() -> ExitCode {
         args.events,
         args.concurrency,
         if args.source_ips > 0 {
-            format!(", source addresses 127.0.0.2..=127.0.0.{}", 1 + args.source_ips)
+            format!(
+                ", source addresses 127.0.0.2..=127.0.0.{}",
+                1 + args.source_ips
+            )
         } else {
             String::new()
         }
     );
+
+    if args.stop_after != Stage::Subscribe {
+        println!(
+            "memory only: every connection stops after {:?}; no events",
+            args.stop_after
+        );
+    }
 
     let rss_before = pid.and_then(memory);
     if let Some(m) = &rss_before {
@@ -158,7 +194,12 @@ async fn main() -> ExitCode {
     let permits = Arc::new(Semaphore::new(args.concurrency));
     let started = Instant::now();
     for conn in 0..n {
-        tokio::spawn(subscriber(conn, args.clone(), permits.clone(), reports.clone()));
+        tokio::spawn(subscriber(
+            conn,
+            args.clone(),
+            permits.clone(),
+            reports.clone(),
+        ));
     }
     drop(reports);
 
@@ -187,15 +228,23 @@ async fn main() -> ExitCode {
             None => break,
         }
         if last_progress.elapsed() >= Duration::from_secs(2) {
-            eprintln!("  … {ready} subscribed, {failed} failed ({:.1} s)", started.elapsed().as_secs_f64());
+            eprintln!(
+                "  … {ready} subscribed, {failed} failed ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
             last_progress = Instant::now();
         }
     }
     let connect_time = started.elapsed();
     println!(
-        "subscribed: {ready}/{n} in {:.1} s ({:.0} connections/s); failed: {failed}",
+        "{}: {ready}/{n} in {:.1} s ({:.0} connections/s); failed: {failed}",
+        match args.stop_after {
+            Stage::Connect => "connected",
+            Stage::Init => "acknowledged",
+            Stage::Subscribe => "subscribed",
+        },
         connect_time.as_secs_f64(),
-        ready as f64 / connect_time.as_secs_f64().max(1e-9)
+        ready as f64 / connect_time.as_secs_f64().max(1e-9),
     );
     for failure in &failures {
         println!("  failure: {failure}");
@@ -214,7 +263,7 @@ async fn main() -> ExitCode {
     if let (Some(before), Some(after)) = (&rss_before, &rss_after) {
         let per = (after.rss_kib as f64 - before.rss_kib as f64) / ready as f64;
         let per_anon = (after.anon_kib as f64 - before.anon_kib as f64) / ready as f64;
-        println!("server RSS after subscribing: {}", after.describe());
+        println!("server RSS with every connection open: {}", after.describe());
         println!(
             "server memory per connection: {per:.1} KiB (VmRSS), {per_anon:.1} KiB (RssAnon) \
              over {ready} connections"
@@ -222,6 +271,10 @@ async fn main() -> ExitCode {
     }
     if let Some(g) = &generator {
         println!("(load generator's own RSS: {})", g.describe());
+    }
+
+    if args.stop_after != Stage::Subscribe {
+        return ExitCode::SUCCESS;
     }
 
     // --- events ----------------------------------------------------------------------
@@ -233,6 +286,7 @@ async fn main() -> ExitCode {
             settle(pid, args.clk_tck, "between events").await;
         }
         let cpu_before = pid.and_then(cpu_ticks);
+        let own_cpu_before = own_cpu_ticks();
         let t0 = Instant::now();
         let trigger = post_comment(&args, event).await;
         let http_elapsed = t0.elapsed();
@@ -284,6 +338,10 @@ async fn main() -> ExitCode {
             (Some(a), Some(b)) => Some((b - a) * 1000 / args.clk_tck),
             _ => None,
         };
+        let own_cpu_ms = match (own_cpu_before, own_cpu_ticks()) {
+            (Some(a), Some(b)) => Some((b - a) * 1000 / args.clk_tck),
+            _ => None,
+        };
         latencies.sort();
         let result = EventResult {
             expected: ready,
@@ -294,16 +352,29 @@ async fn main() -> ExitCode {
         };
         println!(
             "event {event}: delivered {}/{ready}, p50 {}, p99 {}, max {} \
-             (trigger answered {status} in {:.1} ms; server CPU {} ms{}{}{})",
+             (trigger answered {status} in {:.1} ms; CPU: server {} ms, generator {} ms{}{}{})",
             result.delivered,
             ms(result.p50),
             ms(result.p99),
             ms(result.max),
             http_elapsed.as_secs_f64() * 1000.0,
             cpu_ms.map_or("?".to_owned(), |c| c.to_string()),
-            if wrong > 0 { format!("; {wrong} wrong payloads") } else { String::new() },
-            if stale > 0 { format!("; {stale} late from earlier events") } else { String::new() },
-            if ended > 0 { format!("; {ended} sockets ended") } else { String::new() },
+            own_cpu_ms.map_or("?".to_owned(), |c| c.to_string()),
+            if wrong > 0 {
+                format!("; {wrong} wrong payloads")
+            } else {
+                String::new()
+            },
+            if stale > 0 {
+                format!("; {stale} late from earlier events")
+            } else {
+                String::new()
+            },
+            if ended > 0 {
+                format!("; {ended} sockets ended")
+            } else {
+                String::new()
+            },
         );
         results.push(result);
     }
@@ -328,7 +399,11 @@ async fn main() -> ExitCode {
         "target p99 <= {P99_TARGET_MS} ms with every subscriber served: {} (worst p99 {}{})",
         if latency_met { "MET" } else { "MISSED" },
         worst_p99.map_or("?".to_owned(), |p| format!("{p:.1} ms")),
-        if all_delivered { "" } else { "; not every subscriber connected or got every event" }
+        if all_delivered {
+            ""
+        } else {
+            "; not every subscriber connected or got every event"
+        }
     );
     if let (Some(before), Some(after)) = (&rss_before, &rss_after) {
         let per = (after.rss_kib as f64 - before.rss_kib as f64) / ready as f64;
@@ -359,7 +434,9 @@ fn percentile(values: &[Duration], p: f64) -> Option<Duration> {
 }
 
 fn ms(value: Option<Duration>) -> String {
-    value.map_or("-".to_owned(), |d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+    value.map_or("-".to_owned(), |d| {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    })
 }
 
 // --- one subscriber --------------------------------------------------------------------
@@ -405,7 +482,11 @@ async fn subscriber(
                 };
                 match message["type"].as_str() {
                     Some("ping") => {
-                        if socket.send(text_message(json!({ "type": "pong" }))).await.is_err() {
+                        if socket
+                            .send(text_message(json!({ "type": "pong" })))
+                            .await
+                            .is_err()
+                        {
                             break "cannot answer ping".to_owned();
                         }
                     }
@@ -443,7 +524,10 @@ async fn open(conn: usize, args: &Args) -> Result<Socket, (&'static str, String)
         let octet = 2 + (conn % usize::from(args.source_ips)) as u8;
         let socket = TcpSocket::new_v4().map_err(|e| ("socket", e.to_string()))?;
         socket
-            .bind(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, octet), 0)))
+            .bind(SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::new(127, 0, 0, octet),
+                0,
+            )))
             .map_err(|e| ("bind", e.to_string()))?;
         socket
             .connect(args.server)
@@ -454,7 +538,8 @@ async fn open(conn: usize, args: &Args) -> Result<Socket, (&'static str, String)
             .await
             .map_err(|e| ("connect", e.to_string()))?
     };
-    tcp.set_nodelay(true).map_err(|e| ("nodelay", e.to_string()))?;
+    tcp.set_nodelay(true)
+        .map_err(|e| ("nodelay", e.to_string()))?;
 
     let mut request = format!("ws://{}/graphql/ws", args.server)
         .into_client_request()
@@ -471,9 +556,14 @@ async fn open(conn: usize, args: &Args) -> Result<Socket, (&'static str, String)
     let (mut socket, _) = client_async_with_config(request, tcp, Some(config))
         .await
         .map_err(|e| ("handshake", e.to_string()))?;
+    if args.stop_after == Stage::Connect {
+        return Ok(socket);
+    }
 
     socket
-        .send(text_message(json!({ "type": "connection_init", "payload": {} })))
+        .send(text_message(
+            json!({ "type": "connection_init", "payload": {} }),
+        ))
         .await
         .map_err(|e| ("connection_init", e.to_string()))?;
     loop {
@@ -498,6 +588,9 @@ async fn open(conn: usize, args: &Args) -> Result<Socket, (&'static str, String)
             Message::Close(frame) => return Err(("connection_ack", format!("closed: {frame:?}"))),
             _ => {}
         }
+    }
+    if args.stop_after == Stage::Init {
+        return Ok(socket);
     }
     socket
         .send(text_message(json!({
@@ -604,7 +697,16 @@ fn memory_of(path: &str) -> Option<Memory> {
 
 /// User + system CPU time of `pid`, in clock ticks.
 fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    cpu_ticks_of(&format!("/proc/{pid}/stat"))
+}
+
+/// The generator's own CPU time, in clock ticks.
+fn own_cpu_ticks() -> Option<u64> {
+    cpu_ticks_of("/proc/self/stat")
+}
+
+fn cpu_ticks_of(path: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     let rest = stat.rsplit_once(") ")?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // After the command: field 3 (state) is index 0, utime (14) index 11, stime (15) index 12.
@@ -631,7 +733,10 @@ async fn settle(pid: Option<u32>, clk_tck: u64, when: &str) {
             return;
         }
         if started.elapsed() > Duration::from_secs(60) {
-            eprintln!("  server still busy ({:.0}% of a core) {when}; going on", busy * 100.0);
+            eprintln!(
+                "  server still busy ({:.0}% of a core) {when}; going on",
+                busy * 100.0
+            );
             return;
         }
     }
