@@ -23,8 +23,9 @@
 #
 # Environment knobs:
 #   SUBSCRIBERS   connections (default 10000)
-#   CONCURRENCY   connections being opened at once (default 500; the listener's backlog
-#                 is 1024, so keep it below that to avoid SYN drops and 1 s retransmits)
+#   CONCURRENCY   connections being opened at once (default 100: the server listens with
+#                 tokio's backlog of 128, whatever net.core.somaxconn says; more at once
+#                 overflows the accept queue and those connections retry a second later)
 #   EVENTS        comments posted, one after another (default 3)
 #   SOURCE_IPS    0 = connect from 127.0.0.1 (default); K > 0 = bind client sockets to
 #                 127.0.0.2 … 127.0.0.(K+1), for when the ephemeral port range is short.
@@ -46,7 +47,7 @@
 set -euo pipefail
 
 SUBSCRIBERS="${SUBSCRIBERS:-10000}"
-CONCURRENCY="${CONCURRENCY:-500}"
+CONCURRENCY="${CONCURRENCY:-100}"
 EVENTS="${EVENTS:-3}"
 SETTLE_MS="${SETTLE_MS:-1000}"
 STAGE="${STAGE:-subscribe}"

@@ -9,7 +9,7 @@
 //! connections are opened.
 //!
 //! Usage: sparkle-fanout --server 127.0.0.1:PORT --post-id ID --token JWT
-//!                       [--subscribers 10000] [--concurrency 500] [--events 3]
+//!                       [--subscribers 10000] [--concurrency 100] [--events 3]
 //!                       [--server-pid PID] [--settle-ms 1000] [--pause-ms 1000]
 //!                       [--source-ips 0] [--event-timeout-s 60] [--connect-timeout-s 60]
 //!                       [--clk-tck 100] [--stop-after subscribe]
@@ -89,7 +89,7 @@ fn parse_args() -> Args {
         post_id: String::new(),
         token: String::new(),
         subscribers: 10_000,
-        concurrency: 500,
+        concurrency: 100,
         events: 3,
         server_pid: None,
         settle: Duration::from_millis(1000),
@@ -192,6 +192,7 @@ async fn main() -> ExitCode {
     // --- connect and subscribe -------------------------------------------------------
     let (reports, mut inbox) = mpsc::unbounded_channel::<Report>();
     let permits = Arc::new(Semaphore::new(args.concurrency));
+    let overflows_before = listen_overflows();
     let started = Instant::now();
     for conn in 0..n {
         tokio::spawn(subscriber(
@@ -246,6 +247,16 @@ async fn main() -> ExitCode {
         connect_time.as_secs_f64(),
         ready as f64 / connect_time.as_secs_f64().max(1e-9),
     );
+    if let (Some(a), Some(b)) = (overflows_before, listen_overflows())
+        && b > a
+    {
+        println!(
+            "  note: the kernel counted {} listen-queue overflows meanwhile (TcpExtListenOverflows, \
+             machine-wide): connections whose SYN or ACK was dropped and retried a second later; \
+             lower --concurrency below the server's listen backlog (128)",
+            b - a
+        );
+    }
     for failure in &failures {
         println!("  failure: {failure}");
     }
@@ -263,7 +274,10 @@ async fn main() -> ExitCode {
     if let (Some(before), Some(after)) = (&rss_before, &rss_after) {
         let per = (after.rss_kib as f64 - before.rss_kib as f64) / ready as f64;
         let per_anon = (after.anon_kib as f64 - before.anon_kib as f64) / ready as f64;
-        println!("server RSS with every connection open: {}", after.describe());
+        println!(
+            "server RSS with every connection open: {}",
+            after.describe()
+        );
         println!(
             "server memory per connection: {per:.1} KiB (VmRSS), {per_anon:.1} KiB (RssAnon) \
              over {ready} connections"
@@ -711,6 +725,18 @@ fn cpu_ticks_of(path: &str) -> Option<u64> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // After the command: field 3 (state) is index 0, utime (14) index 11, stime (15) index 12.
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The machine's `TcpExtListenOverflows` counter (/proc/net/netstat).
+fn listen_overflows() -> Option<u64> {
+    let netstat = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut lines = netstat.lines().filter(|line| line.starts_with("TcpExt:"));
+    let names = lines.next()?;
+    let values = lines.next()?;
+    let index = names
+        .split_whitespace()
+        .position(|name| name == "ListenOverflows")?;
+    values.split_whitespace().nth(index)?.parse().ok()
 }
 
 /// Waits (up to 60 s) until the server uses under 5% of a core over half a second.
