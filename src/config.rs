@@ -69,6 +69,9 @@ pub struct Config {
     /// Largest accepted request body, in bytes (REST and GraphQL).
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
     pub body_limit_bytes: usize,
+    /// Milliseconds a post-list total is remembered (writes on this instance forget it at once).
+    #[arg(long, env = "LIST_TOTAL_CACHE_MS", default_value_t = 2_000)]
+    pub list_total_cache_ms: u64,
     /// Deepest GraphQL selection accepted.
     #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 10)]
     pub graphql_max_depth: usize,

@@ -64,6 +64,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
+                .pragma("cache_size", "-16384")
+                .pragma("mmap_size", "268435456")
+                .pragma("temp_store", "memory")
                 .foreign_keys(true)
         });
     }

@@ -1,6 +1,6 @@
 //! The application state shared by every request: one `Arc`, cheap to clone.
 
-use std::{ops::Deref, path::Path, sync::Arc};
+use std::{ops::Deref, path::Path, sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
 
@@ -8,6 +8,7 @@ use crate::{
     auth::{PasswordHasher, TokenKeys, new_refresh_secret},
     config::Config,
     db,
+    domain::list_totals::ListTotals,
     error::{AppError, AppResult},
     limits::RateLimiters,
     realtime::{EventBus, Presence, presence},
@@ -27,6 +28,8 @@ pub struct App {
     pub limits: RateLimiters,
     pub events: EventBus,
     pub presence: Presence,
+    /// Briefly remembered totals of the public post list.
+    pub list_totals: ListTotals,
     /// Cancelled when the server shuts down; live connections close on it.
     pub shutdown: CancellationToken,
 }
@@ -70,6 +73,7 @@ impl AppState {
         };
         let presence = Presence::new(crate::domain::new_id(), events.clone());
         tokio::spawn(presence::run(presence.clone(), events.clone()));
+        let list_totals = ListTotals::new(Duration::from_millis(config.list_total_cache_ms));
         Ok(Self(Arc::new(App {
             config,
             db,
@@ -78,6 +82,7 @@ impl AppState {
             limits,
             events,
             presence,
+            list_totals,
             shutdown: CancellationToken::new(),
         })))
     }

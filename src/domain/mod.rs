@@ -4,6 +4,7 @@
 
 pub mod comments;
 pub mod follows;
+pub mod list_totals;
 pub mod moderation;
 pub mod notification_feed;
 pub mod notifications;

@@ -224,15 +224,20 @@ pub async fn list(
     let mut query = post::Entity::find()
         .filter(post::Column::Published.eq(true))
         .filter(post::Column::DeletedAt.is_null());
+    let mut total_key = format!("{:?}", filter.sort == PostSort::Trending);
     if let Some(category) = &filter.category {
         match taxonomy::find_category(&state.db, category).await? {
-            Some(category) => query = query.filter(post::Column::CategoryId.eq(category.id)),
+            Some(category) => {
+                total_key.push_str(&format!("|category:{}", category.id));
+                query = query.filter(post::Column::CategoryId.eq(category.id));
+            }
             None => return Ok((Vec::new(), with_total.then_some(0))),
         }
     }
     if let Some(tag) = &filter.tag {
         match taxonomy::find_tag(&state.db, tag).await? {
             Some(tag) => {
+                total_key.push_str(&format!("|tag:{}", tag.id));
                 query =
                     query.filter(post::Column::Id.in_subquery(taxonomy::post_ids_with_tag(&tag.id)))
             }
@@ -249,9 +254,14 @@ pub async fn list(
     let query = query
         .order_by_desc(post::Column::PublishedAt)
         .order_by_desc(post::Column::Id);
-    let total = match with_total {
-        true => Some(query.clone().count(&state.db).await?),
-        false => None,
+    let total = match (with_total, state.list_totals.get(&total_key)) {
+        (false, _) => None,
+        (true, Some(remembered)) => Some(remembered),
+        (true, None) => {
+            let counted = query.clone().count(&state.db).await?;
+            state.list_totals.put(total_key, counted);
+            Some(counted)
+        }
     };
     let rows = query
         .offset(window.offset)
@@ -465,6 +475,7 @@ pub async fn create(
     }
     let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
     txn.commit().await?;
+    state.list_totals.forget();
     notifications::announce(state, mentions);
     Ok(post)
 }
@@ -541,6 +552,7 @@ pub async fn update(
     }
     let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
     txn.commit().await?;
+    state.list_totals.forget();
     notifications::announce(state, mentions);
     Ok(post)
 }
@@ -553,6 +565,7 @@ pub async fn delete(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppR
     let mut row: post::ActiveModel = current.into();
     row.deleted_at = Set(Some(now()));
     row.update(&state.db).await?;
+    state.list_totals.forget();
     Ok(())
 }
 

@@ -2184,3 +2184,44 @@ async fn rest_post_and_graphql_post_agree() {
     }
     assert_eq!(tag_names(&posts[0]["tags"]), ["Music", "Rust"]);
 }
+
+#[tokio::test]
+async fn list_totals_are_remembered_briefly_and_forgotten_on_writes() {
+    let app = TestApp::with_config(|config| config.list_total_cache_ms = 60_000).await;
+    let author = app.register("counter").await;
+    app.create_post(
+        &author.token,
+        json!({ "title": "first", "content": "text", "published": true }),
+    )
+    .await;
+    let counted = app.get("/api/posts", None).await;
+    assert_eq!(counted.data(200)["total"], 1);
+    let remembered = app.get("/api/posts", None).await;
+    assert_eq!(remembered.data(200)["total"], 1);
+    assert_eq!(
+        remembered.sql_statements() + 1,
+        counted.sql_statements(),
+        "the count is not run again"
+    );
+
+    // A write elsewhere (another instance) shows once the total lapses; a write
+    // here forgets it at once.
+    app.create_post(
+        &author.token,
+        json!({ "title": "second", "content": "text", "published": true }),
+    )
+    .await;
+    assert_eq!(app.get("/api/posts", None).await.data(200)["total"], 2);
+    let deleted = app.get("/api/posts", None).await.data(200)["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.call(
+        axum::http::Method::DELETE,
+        &format!("/api/posts/{deleted}"),
+        Some(&author.token),
+        None,
+    )
+    .await;
+    assert_eq!(app.get("/api/posts", None).await.data(200)["total"], 1);
+}
