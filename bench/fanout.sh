@@ -36,6 +36,9 @@
 #                 every connection stops after the WebSocket handshake or after
 #                 connection_ack, no event is sent (splits the memory per connection into
 #                 socket, session and subscription; connect sets WS_INIT_TIMEOUT_SECS=600)
+#   OTHER_POST=1  comment on a second post that nobody subscribes to: nothing is delivered
+#                 (each event waits 3 s), and the server CPU per event is what an unrelated
+#                 event costs with SUBSCRIBERS sockets open
 #   SPARKLE_BIN   benchmark this server binary instead of building one (e.g. a copy of a
 #                 release build, so that edits under src/ during the run don't matter)
 #   KEEP_DATA=1   keep the temporary DATA_DIR (and server.log) afterwards
@@ -210,6 +213,16 @@ post="$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer 
 POST_ID="$(printf '%s' "$post" | json_field id)"
 [[ -n "$POST_ID" ]] || die "no id in the post answer: $post"
 
+EXTRA_ARGS=()
+if [[ "${OTHER_POST:-0}" == "1" ]]; then
+    other="$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+        --data '{"title":"Elsewhere","content":"Nobody follows this one.","published":true}' \
+        "$BASE/api/posts")" || die "POST /api/posts failed"
+    OTHER_ID="$(printf '%s' "$other" | json_field id)"
+    [[ -n "$OTHER_ID" ]] || die "no id in the post answer: $other"
+    EXTRA_ARGS+=(--trigger-post-id "$OTHER_ID" --event-timeout-s 3)
+fi
+
 # --- run -----------------------------------------------------------------------------
 
 echo "==> machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
@@ -230,7 +243,8 @@ echo
     --settle-ms "$SETTLE_MS" \
     --source-ips "$SOURCE_IPS" \
     --stop-after "$STAGE" \
-    --clk-tck "$(getconf CLK_TCK 2>/dev/null || echo 100)"
+    --clk-tck "$(getconf CLK_TCK 2>/dev/null || echo 100)" \
+    "${EXTRA_ARGS[@]}"
 
 echo
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
