@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::{app, config::Config, error::AppResult, rest, state::AppState};
 
@@ -10,7 +10,7 @@ use crate::{app, config::Config, error::AppResult, rest, state::AppState};
 pub async fn serve(config: Config) -> AppResult<()> {
     let address = SocketAddr::new(config.host, config.port);
     let state = AppState::new(config).await?;
-    let listener = TcpListener::bind(address).await.map_err(|err| {
+    let listener = listen(address).map_err(|err| {
         crate::error::AppError::Internal(format!("cannot listen on {address}: {err}"))
     })?;
     let base = format!("http://{address}");
@@ -40,6 +40,21 @@ pub async fn serve(config: Config) -> AppResult<()> {
     janitor.abort();
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Pending connections the kernel queues before accepting (a reconnect storm of
+/// WebSocket clients overflows tokio's default of 128).
+const LISTEN_BACKLOG: u32 = 1024;
+
+fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
