@@ -149,7 +149,7 @@ async fn typing_indicators_arrive_and_lapse() {
 async fn logging_out_everywhere_closes_live_connections() {
     let app = TestApp::new().await;
     let address = app.serve().await;
-    let user = app.register("leaving").await;
+    app.register("leaving").await;
     for protocol in Protocol::BOTH {
         let session = app
             .post(
@@ -180,7 +180,6 @@ async fn logging_out_everywhere_closes_live_connections() {
             .expect("closed in time");
         assert_eq!(closed.code, 4403, "{protocol:?}");
     }
-    let _ = user;
 }
 
 #[tokio::test]
