@@ -147,11 +147,7 @@ impl Caller {
             .one(&state.db)
             .await?
             .ok_or(AppError::Unauthorized("Account no longer exists"))?;
-        let may_act = user
-            .status
-            .parse::<UserStatus>()
-            .is_ok_and(UserStatus::may_act);
-        if !may_act {
+        if !UserStatus::stored_may_act(&user.status) {
             return Err(AppError::Unauthorized("Account is suspended or banned"));
         }
         if user.session_version != claims.sv {

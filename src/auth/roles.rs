@@ -100,6 +100,12 @@ impl UserStatus {
     pub fn may_act(self) -> bool {
         matches!(self, Self::PendingVerification | Self::Active)
     }
+
+    /// Whether an account with the stored status `stored` may log in and act
+    /// (an unreadable status may not).
+    pub fn stored_may_act(stored: &str) -> bool {
+        stored.parse::<Self>().is_ok_and(Self::may_act)
+    }
 }
 
 impl FromStr for UserStatus {

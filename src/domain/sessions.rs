@@ -212,11 +212,7 @@ pub async fn login(state: &AppState, caller: &Caller, input: LoginInput) -> AppR
             .exec(&state.db)
             .await?;
     }
-    let may_act = account
-        .status
-        .parse::<UserStatus>()
-        .is_ok_and(UserStatus::may_act);
-    if !may_act {
+    if !UserStatus::stored_may_act(&account.status) {
         return Err(AppError::Forbidden("Account is suspended or banned"));
     }
     start_session(state, account, new_id()).await
@@ -286,11 +282,7 @@ pub async fn refresh(state: &AppState, input: RefreshInput) -> AppResult<Session
         .one(&state.db)
         .await?
         .ok_or(AppError::Unauthorized("Account no longer exists"))?;
-    if !account
-        .status
-        .parse::<UserStatus>()
-        .is_ok_and(UserStatus::may_act)
-    {
+    if !UserStatus::stored_may_act(&account.status) {
         return Err(AppError::Unauthorized("Account is suspended or banned"));
     }
     start_session(state, account, token.family_id).await
