@@ -53,6 +53,14 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(if in_memory { 1 } else { 0 })
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    // sqlx pings a pooled connection before every statement unless told otherwise; that
+    // doubles the round trips. A local SQLite file cannot go stale, and a server
+    // connection is worth checking only after it sat idle for a while.
+    if is_sqlite {
+        options.test_before_acquire(false);
+    } else {
+        options.test_before_acquire_if_idle_for(Duration::from_secs(30));
+    }
     if in_memory {
         // An in-memory SQLite database lives exactly as long as its one connection.
         options

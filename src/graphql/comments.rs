@@ -10,7 +10,7 @@ use entity::comment;
 use super::{
     context::ContextExt,
     cursor::{CursorConnection, cursor_connection, cursor_window},
-    loaders::{CommentPage, UserById},
+    loaders::{CommentPage, UserById, prime},
     reactions::{ReactionSummary, prefetch_reactions, reaction_summary},
     types::{Timestamp, User},
 };
@@ -177,9 +177,11 @@ async fn prefetch_comment_fields(
     let loader = ctx.loader()?;
     let authors = async {
         if node.field("author").exists() {
-            loader
-                .load_many(rows.iter().map(|row| UserById(row.author_id.clone())))
-                .await?;
+            prime(
+                loader,
+                rows.iter().map(|row| UserById(row.author_id.clone())),
+            )
+            .await?;
         }
         async_graphql::Result::<()>::Ok(())
     };

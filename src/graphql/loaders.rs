@@ -2,7 +2,12 @@
 //! whatever the page size. One [`DbLoader`] is created per request (its cache is
 //! never shared between users) and serves every key type below.
 
-use std::collections::HashMap;
+use std::{
+    any::TypeId,
+    collections::{HashMap, HashSet},
+    hash::{BuildHasher, Hash, RandomState},
+    sync::{Mutex, PoisonError},
+};
 
 use async_graphql::{
     ErrorExtensions,
@@ -28,7 +33,66 @@ pub type RequestLoader = DataLoader<DbLoader, HashMapCache>;
 
 /// Batches the database reads of one GraphQL request.
 pub struct DbLoader {
-    pub state: AppState,
+    state: AppState,
+    /// Whether [`prime`] may fill the cache (a WebSocket connection reads fresh rows).
+    primes: bool,
+    /// The keys [`prime`] already fetched, by key type and hash.
+    primed: Mutex<HashSet<(TypeId, u64)>>,
+    hasher: RandomState,
+}
+
+impl DbLoader {
+    /// The loader of one HTTP request: its cache lives as long as the request.
+    pub fn per_request(state: AppState) -> Self {
+        Self::new(state, true)
+    }
+
+    /// The loader of a WebSocket connection, which keeps its cache off.
+    pub fn per_connection(state: AppState) -> Self {
+        Self::new(state, false)
+    }
+
+    fn new(state: AppState, primes: bool) -> Self {
+        Self {
+            state,
+            primes,
+            primed: Mutex::default(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+/// Fetches the values of `keys` at once, in the calling task, and puts them in the
+/// request's cache, so the resolvers that follow find them there.
+///
+/// Prefetching code holds every key of a level already, so unlike `load_many` this
+/// neither spawns a task nor waits for the loader's batching delay. Keys primed
+/// before in the same request are skipped. A key whose value was not found is simply
+/// not cached: its resolver then loads it the usual way.
+pub async fn prime<K>(
+    loader: &RequestLoader,
+    keys: impl IntoIterator<Item = K>,
+) -> async_graphql::Result<()>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Error = async_graphql::Error>,
+{
+    let db = loader.loader();
+    if !db.primes {
+        return Ok(());
+    }
+    let fresh: Vec<K> = {
+        let mut primed = db.primed.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.into_iter()
+            .filter(|key| primed.insert((TypeId::of::<K>(), db.hasher.hash_one(key))))
+            .collect()
+    };
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let found = db.load(&fresh).await?;
+    loader.feed_many(found).await;
+    Ok(())
 }
 
 /// An account by id.

@@ -22,7 +22,8 @@ mod ws;
 use std::sync::Arc;
 
 use async_graphql::{
-    BatchRequest, BatchResponse, ErrorExtensionValues, MergedObject, Schema, ServerError, Value,
+    BatchRequest, BatchResponse, ErrorExtensionValues, Executor, MergedObject, Schema, ServerError,
+    Value,
     dataloader::{DataLoader, HashMapCache},
     parser::types::OperationType,
 };
@@ -41,6 +42,7 @@ use crate::{
     error::AppError,
     state::AppState,
 };
+pub use alias_limit::AliasLimitedSchema;
 pub use loaders::{DbLoader, RequestLoader};
 
 /// Every query field, one object per area.
@@ -65,8 +67,8 @@ pub struct MutationRoot(
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
 
-/// Builds the schema with the configured depth, complexity and directive limits.
-pub fn schema(state: &AppState) -> AppSchema {
+/// Builds the schema with the configured depth, complexity, directive and alias limits.
+pub fn schema(state: &AppState) -> AliasLimitedSchema {
     let config = &state.config;
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -77,14 +79,14 @@ pub fn schema(state: &AppState) -> AppSchema {
     .limit_depth(config.graphql_max_depth)
     .limit_complexity(config.graphql_max_complexity)
     .limit_directives(8)
-    .limit_recursive_depth(32)
-    .extension(alias_limit::AliasLimit {
-        max: config.graphql_max_aliases,
-    });
+    .limit_recursive_depth(32);
     if !config.dev_mode {
         builder = builder.disable_suggestions();
     }
-    builder.finish()
+    AliasLimitedSchema {
+        schema: builder.finish(),
+        max_aliases: config.graphql_max_aliases,
+    }
 }
 
 /// The SDL of the schema, fields sorted so the export is stable.
@@ -101,7 +103,7 @@ pub fn sdl() -> String {
 }
 
 /// `/graphql` (GET: GraphiQL page or a query; POST: JSON) and GraphiQL's assets.
-pub fn router(schema: AppSchema) -> Router<AppState> {
+pub fn router(schema: AliasLimitedSchema) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/assets/{file}", get(graphiql_asset))
@@ -111,7 +113,7 @@ pub fn router(schema: AppSchema) -> Router<AppState> {
 
 async fn graphql_post(
     State(state): State<AppState>,
-    Extension(schema): Extension<AppSchema>,
+    Extension(schema): Extension<AliasLimitedSchema>,
     Extension(credentials): Extension<Credentials>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
@@ -159,7 +161,7 @@ async fn graphql_post(
 
 async fn graphql_get(
     State(state): State<AppState>,
-    Extension(schema): Extension<AppSchema>,
+    Extension(schema): Extension<AliasLimitedSchema>,
     Extension(credentials): Extension<Credentials>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
@@ -217,7 +219,7 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 /// statements the request ran in each response's `extensions.sqlStatements`.
 async fn execute(
     state: &AppState,
-    schema: &AppSchema,
+    schema: &AliasLimitedSchema,
     credentials: &Credentials,
     ip: Option<std::net::IpAddr>,
     batch: BatchRequest,
@@ -229,9 +231,7 @@ async fn execute(
     let counter = SqlCounter::current().unwrap_or_default();
     let spawn_counter = counter.clone();
     let loader: RequestLoader = DataLoader::with_cache(
-        DbLoader {
-            state: state.clone(),
-        },
+        DbLoader::per_request(state.clone()),
         move |future| tokio::spawn(spawn_counter.clone().scope(future)),
         HashMapCache::default(),
     );

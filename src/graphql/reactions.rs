@@ -5,7 +5,7 @@ use async_graphql::{Context, Lookahead, Object, OneofObject, ResultExt, SimpleOb
 
 use super::{
     context::ContextExt,
-    loaders::{ReactionCountsOf, ReactionOfUser},
+    loaders::{ReactionCountsOf, ReactionOfUser, prime},
 };
 use crate::domain::{
     posts::PostRef,
@@ -160,20 +160,17 @@ pub async fn prefetch_reactions(
     let loader = ctx.loader()?;
     let counts = async {
         if wanted.counts {
-            loader
-                .load_many(targets.iter().cloned().map(ReactionCountsOf))
-                .await?;
+            prime(loader, targets.iter().cloned().map(ReactionCountsOf)).await?;
         }
         async_graphql::Result::<()>::Ok(())
     };
     let viewer_reactions = async {
         if let Some(user_id) = wanted.viewer_id {
-            loader
-                .load_many(targets.iter().map(|target| ReactionOfUser {
-                    user_id: user_id.to_owned(),
-                    target: target.clone(),
-                }))
-                .await?;
+            let keys = targets.iter().map(|target| ReactionOfUser {
+                user_id: user_id.to_owned(),
+                target: target.clone(),
+            });
+            prime(loader, keys).await?;
         }
         async_graphql::Result::<()>::Ok(())
     };

@@ -12,7 +12,7 @@ use entity::{post, user};
 use super::{
     context::{ContextExt, connection_window},
     cursor::CursorConnection,
-    loaders::{CategoryById, ProfileOfUser, StatsOfUser, TagsOfPost, UserById},
+    loaders::{CategoryById, ProfileOfUser, StatsOfUser, TagsOfPost, UserById, prime},
     social,
 };
 use crate::{
@@ -93,28 +93,26 @@ pub async fn prefetch_post_fields(
     let loader = ctx.loader()?;
     let authors = async {
         if node.field("author").exists() {
-            loader
-                .load_many(rows.iter().map(|row| UserById(row.author_id.clone())))
-                .await?;
+            prime(
+                loader,
+                rows.iter().map(|row| UserById(row.author_id.clone())),
+            )
+            .await?;
         }
         async_graphql::Result::<()>::Ok(())
     };
     let categories = async {
         if node.field("category").exists() {
-            loader
-                .load_many(
-                    rows.iter()
-                        .filter_map(|row| row.category_id.clone().map(CategoryById)),
-                )
-                .await?;
+            let categories = rows
+                .iter()
+                .filter_map(|row| row.category_id.clone().map(CategoryById));
+            prime(loader, categories).await?;
         }
         async_graphql::Result::<()>::Ok(())
     };
     let tags = async {
         if node.field("tags").exists() {
-            loader
-                .load_many(rows.iter().map(|row| TagsOfPost(row.id.clone())))
-                .await?;
+            prime(loader, rows.iter().map(|row| TagsOfPost(row.id.clone()))).await?;
         }
         async_graphql::Result::<()>::Ok(())
     };

@@ -26,7 +26,7 @@ use axum::{
 use futures_util::{SinkExt, StreamExt, future::BoxFuture};
 use tokio::sync::oneshot;
 
-use super::{AppSchema, DbLoader, RequestLoader};
+use super::{AliasLimitedSchema, DbLoader, RequestLoader};
 use crate::{
     auth::{Caller, ClientIp, Credentials},
     realtime::{
@@ -44,7 +44,7 @@ const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
 /// Upgrades to a GraphQL WebSocket when the client offers a supported protocol.
 pub async fn graphql_ws(
     State(state): State<AppState>,
-    Extension(schema): Extension<AppSchema>,
+    Extension(schema): Extension<AliasLimitedSchema>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -86,7 +86,7 @@ struct Session {
 
 async fn serve_socket(
     state: AppState,
-    schema: AppSchema,
+    schema: AliasLimitedSchema,
     protocol: WebSocketProtocols,
     ip: Option<std::net::IpAddr>,
     socket: WebSocket,
@@ -212,9 +212,7 @@ async fn initialise(
         },
     };
     let loader: RequestLoader = DataLoader::with_cache(
-        DbLoader {
-            state: state.clone(),
-        },
+        DbLoader::per_connection(state.clone()),
         |future| tokio::spawn(future),
         HashMapCache::default(),
     );
