@@ -14,6 +14,7 @@ use async_graphql::{
     dataloader::{DataLoader, HashMapCache, Loader},
 };
 use entity::{comment, user};
+use futures_util::future::BoxFuture;
 
 use crate::{
     domain::{
@@ -34,7 +35,7 @@ pub type RequestLoader = DataLoader<DbLoader, HashMapCache>;
 /// Batches the database reads of one GraphQL request.
 pub struct DbLoader {
     state: AppState,
-    /// Whether [`prime`] may fill the cache (a WebSocket connection reads fresh rows).
+    /// Whether [`prime`] fills the cache: false exactly when the cache is off.
     primes: bool,
     /// The keys [`prime`] already fetched, by key type and hash.
     primed: Mutex<HashSet<(TypeId, u64)>>,
@@ -42,16 +43,6 @@ pub struct DbLoader {
 }
 
 impl DbLoader {
-    /// The loader of one HTTP request: its cache lives as long as the request.
-    pub fn per_request(state: AppState) -> Self {
-        Self::new(state, true)
-    }
-
-    /// The loader of a WebSocket connection, which keeps its cache off.
-    pub fn per_connection(state: AppState) -> Self {
-        Self::new(state, false)
-    }
-
     fn new(state: AppState, primes: bool) -> Self {
         Self {
             state,
@@ -60,6 +51,27 @@ impl DbLoader {
             hasher: RandomState::new(),
         }
     }
+}
+
+/// The loader of one HTTP request: its cache lives as long as the request, and its
+/// batches run in the tasks `spawn` starts.
+pub fn request_loader<R>(
+    state: AppState,
+    spawn: impl Fn(BoxFuture<'static, ()>) -> R + Send + Sync + 'static,
+) -> RequestLoader {
+    DataLoader::with_cache(DbLoader::new(state, true), spawn, HashMapCache::default())
+}
+
+/// The loader of a WebSocket connection. A connection lives long, so it reads fresh
+/// rows for every event: its cache is off and [`prime`] does nothing.
+pub fn connection_loader(state: AppState) -> RequestLoader {
+    let loader = DataLoader::with_cache(
+        DbLoader::new(state, false),
+        tokio::spawn,
+        HashMapCache::default(),
+    );
+    loader.enable_all_cache(false);
+    loader
 }
 
 /// Fetches the values of `keys` at once, in the calling task, and puts them in the

@@ -23,9 +23,7 @@ use std::sync::Arc;
 
 use async_graphql::{
     BatchRequest, BatchResponse, ErrorExtensionValues, Executor, MergedObject, Schema, ServerError,
-    Value,
-    dataloader::{DataLoader, HashMapCache},
-    parser::types::OperationType,
+    Value, parser::types::OperationType,
 };
 use axum::{
     Extension, Router,
@@ -43,7 +41,6 @@ use crate::{
     state::AppState,
 };
 pub use alias_limit::AliasLimitedSchema;
-pub use loaders::{DbLoader, RequestLoader};
 
 /// Every query field, one object per area.
 #[derive(MergedObject, Default)]
@@ -175,7 +172,7 @@ async fn graphql_get(
     if query.is_empty() && wants_html {
         return Html(GRAPHIQL_HTML).into_response();
     }
-    let request = match async_graphql::http::parse_query_string(&query) {
+    let mut request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
         Err(err) => {
             return error_response(AppError::BadRequest(format!(
@@ -183,7 +180,7 @@ async fn graphql_get(
             )));
         }
     };
-    if is_mutation(&request) {
+    if is_mutation(&mut request) {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, "POST")],
@@ -201,13 +198,15 @@ async fn graphql_get(
     .await
 }
 
-/// Whether the operation `request` would run is a mutation.
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+/// Whether the operation `request` would run is a mutation. The parsed document
+/// stays in `request`, so the schema does not parse it again.
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false;
     };
     document.operations.iter().any(|(name, operation)| {
-        let selected = match (&request.operation_name, name) {
+        let selected = match (&operation_name, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             _ => true,
         };
@@ -230,11 +229,9 @@ async fn execute(
     };
     let counter = SqlCounter::current().unwrap_or_default();
     let spawn_counter = counter.clone();
-    let loader: RequestLoader = DataLoader::with_cache(
-        DbLoader::per_request(state.clone()),
-        move |future| tokio::spawn(spawn_counter.clone().scope(future)),
-        HashMapCache::default(),
-    );
+    let loader = loaders::request_loader(state.clone(), move |future| {
+        tokio::spawn(spawn_counter.clone().scope(future))
+    });
     let batch = batch.data(caller).data(Arc::new(loader));
     let mut response = schema.execute_batch(batch).await;
     let statements = Value::from(counter.count());

@@ -11,7 +11,6 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 
 use async_graphql::{
     Data,
-    dataloader::{DataLoader, HashMapCache},
     http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols, WsMessage},
 };
 use axum::{
@@ -26,7 +25,7 @@ use axum::{
 use futures_util::{SinkExt, StreamExt, future::BoxFuture};
 use tokio::sync::oneshot;
 
-use super::{AliasLimitedSchema, DbLoader, RequestLoader};
+use super::{AliasLimitedSchema, loaders};
 use crate::{
     auth::{Caller, ClientIp, Credentials},
     realtime::{
@@ -211,13 +210,7 @@ async fn initialise(
             _presence: None,
         },
     };
-    let loader: RequestLoader = DataLoader::with_cache(
-        DbLoader::per_connection(state.clone()),
-        |future| tokio::spawn(future),
-        HashMapCache::default(),
-    );
-    // A connection lives long: read fresh rows for every event.
-    loader.enable_all_cache(false);
+    let loader = loaders::connection_loader(state.clone());
     let mut data = Data::default();
     data.insert(caller);
     data.insert(Arc::new(loader));
