@@ -72,6 +72,9 @@ pub struct Config {
     /// Milliseconds a post-list total is remembered (writes on this instance forget it at once).
     #[arg(long, env = "LIST_TOTAL_CACHE_MS", default_value_t = 2_000)]
     pub list_total_cache_ms: u64,
+    /// Milliseconds the categories are remembered (a lookup that misses reads them again).
+    #[arg(long, env = "CATEGORY_CACHE_MS", default_value_t = 60_000)]
+    pub category_cache_ms: u64,
     /// Deepest GraphQL selection accepted.
     #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 10)]
     pub graphql_max_depth: usize,
@@ -84,6 +87,9 @@ pub struct Config {
     /// Most aliased fields in one GraphQL document.
     #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 30)]
     pub graphql_max_aliases: usize,
+    /// Parsed GraphQL documents remembered, most recently used first (0: none).
+    #[arg(long, env = "GRAPHQL_DOCUMENT_CACHE", default_value_t = 256)]
+    pub graphql_document_cache: usize,
     /// Largest page any list returns (REST `limit`, GraphQL `first`).
     #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: u64,

@@ -8,7 +8,7 @@ use crate::{
     auth::{PasswordHasher, TokenKeys, new_refresh_secret},
     config::Config,
     db,
-    domain::list_totals::ListTotals,
+    domain::{list_totals::ListTotals, taxonomy::CategoryCache},
     error::{AppError, AppResult},
     limits::RateLimiters,
     realtime::{EventBus, Presence, presence},
@@ -30,6 +30,8 @@ pub struct App {
     pub presence: Presence,
     /// Briefly remembered totals of the public post list.
     pub list_totals: ListTotals,
+    /// Briefly remembered categories.
+    pub categories: CategoryCache,
     /// Cancelled when the server shuts down; live connections close on it.
     pub shutdown: CancellationToken,
 }
@@ -74,6 +76,7 @@ impl AppState {
         let presence = Presence::new(crate::domain::new_id(), events.clone());
         tokio::spawn(presence::run(presence.clone(), events.clone()));
         let list_totals = ListTotals::new(Duration::from_millis(config.list_total_cache_ms));
+        let categories = CategoryCache::new(Duration::from_millis(config.category_cache_ms));
         Ok(Self(Arc::new(App {
             config,
             db,
@@ -83,6 +86,7 @@ impl AppState {
             events,
             presence,
             list_totals,
+            categories,
             shutdown: CancellationToken::new(),
         })))
     }

@@ -226,7 +226,7 @@ pub async fn list(
         .filter(post::Column::DeletedAt.is_null());
     let mut total_key = format!("{:?}", filter.sort == PostSort::Trending);
     if let Some(category) = &filter.category {
-        match taxonomy::find_category(&state.db, category).await? {
+        match taxonomy::find_category(state, category).await? {
             Some(category) => {
                 total_key.push_str(&format!("|category:{}", category.id));
                 query = query.filter(post::Column::CategoryId.eq(category.id));
@@ -301,7 +301,7 @@ pub async fn detail_view(state: &AppState, row: post::Model) -> AppResult<PostDe
     let ids = [row.id.clone()];
     let mut tags = taxonomy::tags_by_post_ids(&state.db, &ids).await?;
     let category = match &row.category_id {
-        Some(id) => taxonomy::categories_by_ids(&state.db, std::slice::from_ref(id))
+        Some(id) => taxonomy::categories_by_ids(state, std::slice::from_ref(id))
             .await?
             .remove(id),
         None => None,
@@ -664,7 +664,7 @@ async fn existing_category_id(
         None => Ok(None),
         Some("") => Ok(Some(None)),
         Some(id) => {
-            let found = taxonomy::categories_by_ids(&state.db, &[id.to_owned()]).await?;
+            let found = taxonomy::categories_by_ids(state, &[id.to_owned()]).await?;
             if found.contains_key(id) {
                 Ok(Some(Some(id.to_owned())))
             } else {

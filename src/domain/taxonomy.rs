@@ -1,16 +1,20 @@
 //! Categories and tags: the ways posts are filed and found.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{Duration, Instant},
+};
 
 use entity::{category, post_tag, tag};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 
 use super::{new_id, now, text::slugify};
-use crate::error::AppResult;
+use crate::{error::AppResult, state::AppState};
 
 /// Most tags one post may carry.
 pub const MAX_TAGS_PER_POST: usize = 10;
@@ -62,12 +66,73 @@ impl From<tag::Model> for TagView {
 }
 
 /// Every category, by name.
-pub async fn list_categories(db: &impl ConnectionTrait) -> AppResult<Vec<CategoryView>> {
-    let rows = category::Entity::find()
-        .order_by_asc(category::Column::Name)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(CategoryView::from).collect())
+pub async fn list_categories(state: &AppState) -> AppResult<Arc<[CategoryView]>> {
+    Ok(state.categories.read(&state.db).await?.0)
+}
+
+/// Every category, remembered for a while. Categories are the fixed sections of the
+/// site (no API writes them), yet nearly every post read shows one; keeping them in
+/// memory spares those reads a statement. A lookup that misses in remembered
+/// categories reads the table again, so a category added since (by
+/// `sparkle seed-demo`, say) is never missed.
+pub struct CategoryCache {
+    ttl: Duration,
+    remembered: Mutex<Option<(Arc<[CategoryView]>, Instant)>>,
+}
+
+impl CategoryCache {
+    /// Categories kept for `ttl` (zero reads the table every time).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            remembered: Mutex::default(),
+        }
+    }
+
+    /// Every category by name, and whether it came from memory.
+    async fn read(&self, db: &impl ConnectionTrait) -> AppResult<(Arc<[CategoryView]>, bool)> {
+        let fresh = self
+            .lock()
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(categories, _)| categories.clone());
+        if let Some(categories) = fresh {
+            return Ok((categories, true));
+        }
+        let rows = category::Entity::find()
+            .order_by_asc(category::Column::Name)
+            .all(db)
+            .await?;
+        let categories: Arc<[CategoryView]> = rows.into_iter().map(CategoryView::from).collect();
+        if !self.ttl.is_zero() {
+            *self.lock() = Some((categories.clone(), Instant::now()));
+        }
+        Ok((categories, false))
+    }
+
+    /// What `find` makes of the categories. `find` also says whether it found all it
+    /// looked for; when not, and the categories came from memory, the table is read
+    /// again and `find` runs once more.
+    async fn lookup<T>(
+        &self,
+        db: &impl ConnectionTrait,
+        find: impl Fn(&[CategoryView]) -> (T, bool),
+    ) -> AppResult<T> {
+        let (categories, from_memory) = self.read(db).await?;
+        let (found, complete) = find(&categories);
+        if complete || !from_memory {
+            return Ok(found);
+        }
+        *self.lock() = None;
+        let (categories, _) = self.read(db).await?;
+        Ok(find(&categories).0)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<(Arc<[CategoryView]>, Instant)>> {
+        self.remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Tags by name (at most 500).
@@ -80,22 +145,26 @@ pub async fn list_tags(db: &impl ConnectionTrait) -> AppResult<Vec<TagView>> {
     Ok(rows.into_iter().map(TagView::from).collect())
 }
 
-/// Categories by id, in one statement.
+/// Categories by id (ids of no category are left out).
 pub async fn categories_by_ids(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     ids: &[String],
 ) -> AppResult<HashMap<String, CategoryView>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = category::Entity::find()
-        .filter(category::Column::Id.is_in(ids.iter().cloned()))
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| (row.id.clone(), row.into()))
-        .collect())
+    state
+        .categories
+        .lookup(&state.db, |categories| {
+            let found: HashMap<String, CategoryView> = categories
+                .iter()
+                .filter(|category| ids.contains(&category.id))
+                .map(|category| (category.id.clone(), category.clone()))
+                .collect();
+            let complete = ids.iter().all(|id| found.contains_key(id));
+            (found, complete)
+        })
+        .await
 }
 
 /// The tags of each post, by name, in one statement.
@@ -108,33 +177,44 @@ pub async fn tags_by_post_ids(
     if post_ids.is_empty() {
         return Ok(tags);
     }
-    let rows: Vec<(post_tag::Model, Option<tag::Model>)> = post_tag::Entity::find()
-        .find_also_related(tag::Entity)
+    // Only the columns shown, and sorted here rather than by SQL: each post has a
+    // handful of tags, and an ORDER BY would sort every row of the page in a
+    // temporary table.
+    let rows: Vec<(String, String, String, String)> = post_tag::Entity::find()
+        .select_only()
+        .column(post_tag::Column::PostId)
+        .column(tag::Column::Id)
+        .column(tag::Column::Name)
+        .column(tag::Column::Slug)
+        .inner_join(tag::Entity)
         .filter(post_tag::Column::PostId.is_in(post_ids.iter().cloned()))
-        .order_by_asc(tag::Column::Name)
+        .into_tuple()
         .all(db)
         .await?;
-    for (link, tag) in rows {
-        if let (Some(list), Some(tag)) = (tags.get_mut(&link.post_id), tag) {
-            list.push(tag.into());
+    for (post_id, id, name, slug) in rows {
+        if let Some(list) = tags.get_mut(&post_id) {
+            list.push(TagView { id, name, slug });
         }
+    }
+    for list in tags.values_mut() {
+        list.sort_by(|a, b| a.name.cmp(&b.name));
     }
     Ok(tags)
 }
 
 /// The category with this slug or id, if any.
-pub async fn find_category(
-    db: &impl ConnectionTrait,
-    slug_or_id: &str,
-) -> AppResult<Option<category::Model>> {
-    Ok(category::Entity::find()
-        .filter(
-            category::Column::Slug
-                .eq(slug_or_id)
-                .or(category::Column::Id.eq(slug_or_id)),
-        )
-        .one(db)
-        .await?)
+pub async fn find_category(state: &AppState, slug_or_id: &str) -> AppResult<Option<CategoryView>> {
+    state
+        .categories
+        .lookup(&state.db, |categories| {
+            let found = categories
+                .iter()
+                .find(|category| category.slug == slug_or_id || category.id == slug_or_id)
+                .cloned();
+            let complete = found.is_some();
+            (found, complete)
+        })
+        .await
 }
 
 /// The tag whose slug matches `name` (any spelling that slugifies the same).

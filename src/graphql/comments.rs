@@ -10,7 +10,7 @@ use entity::comment;
 use super::{
     context::ContextExt,
     cursor::{CursorConnection, cursor_connection, cursor_window},
-    loaders::{CommentPage, UserById, prime},
+    loaders::{CommentPage, UserById, prime_if},
     reactions::{ReactionSummary, prefetch_reactions, reaction_summary},
     types::{Timestamp, User},
 };
@@ -174,17 +174,9 @@ async fn prefetch_comment_fields(
         rows.iter().filter_map(replies_of).collect(),
     )
     .await?;
-    let loader = ctx.loader()?;
-    let authors = async {
-        if node.field("author").exists() {
-            prime(
-                loader,
-                rows.iter().map(|row| UserById(row.author_id.clone())),
-            )
-            .await?;
-        }
-        async_graphql::Result::<()>::Ok(())
-    };
+    let authors = prime_if(node.field("author").exists(), ctx.loader()?, || {
+        rows.iter().map(|row| UserById(row.author_id.clone()))
+    });
     let reactions = prefetch_reactions(
         ctx,
         node.field("reactions"),

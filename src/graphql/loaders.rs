@@ -6,7 +6,7 @@ use std::{
     any::TypeId,
     collections::{HashMap, HashSet},
     hash::{BuildHasher, Hash, RandomState},
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use async_graphql::{
@@ -25,7 +25,7 @@ use crate::{
         taxonomy::{self, CategoryView, TagView},
         users::{self, ProfileView, UserStats},
     },
-    error::AppResult,
+    error::AppError,
     state::AppState,
 };
 
@@ -74,24 +74,24 @@ pub fn connection_loader(state: AppState) -> RequestLoader {
     loader
 }
 
-/// Fetches the values of `keys` at once, in the calling task, and puts them in the
-/// request's cache, so the resolvers that follow find them there.
+/// Fetches the values of `keys` at once, in the calling task, puts them in the
+/// request's cache, so the resolvers that follow find them there, and returns them.
 ///
 /// Prefetching code holds every key of a level already, so unlike `load_many` this
 /// neither spawns a task nor waits for the loader's batching delay. Keys primed
-/// before in the same request are skipped. A key whose value was not found is simply
-/// not cached: its resolver then loads it the usual way.
+/// before in the same request are skipped (and not returned). A key whose value was
+/// not found is simply not cached: its resolver then loads it the usual way.
 pub async fn prime<K>(
     loader: &RequestLoader,
     keys: impl IntoIterator<Item = K>,
-) -> async_graphql::Result<()>
+) -> async_graphql::Result<HashMap<K, <DbLoader as Loader<K>>::Value>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     DbLoader: Loader<K, Error = async_graphql::Error>,
 {
     let db = loader.loader();
     if !db.primes {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let fresh: Vec<K> = {
         let mut primed = db.primed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -100,11 +100,29 @@ where
             .collect()
     };
     if fresh.is_empty() {
-        return Ok(());
+        return Ok(HashMap::new());
     }
     let found = db.load(&fresh).await?;
-    loader.feed_many(found).await;
-    Ok(())
+    loader.feed_many(found.clone()).await;
+    Ok(found)
+}
+
+/// [`prime`] for the keys `keys` makes, when `selected`; nothing otherwise.
+pub async fn prime_if<K, I>(
+    selected: bool,
+    loader: &RequestLoader,
+    keys: impl FnOnce() -> I,
+) -> async_graphql::Result<HashMap<K, <DbLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    I: IntoIterator<Item = K>,
+    DbLoader: Loader<K, Error = async_graphql::Error>,
+{
+    if selected {
+        prime(loader, keys()).await
+    } else {
+        Ok(HashMap::new())
+    }
 }
 
 /// An account by id.
@@ -127,31 +145,32 @@ pub struct ProfileOfUser(pub String);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StatsOfUser(pub String);
 
-/// Implements [`Loader`] for a key newtype over a batch function `(db, &[String]) -> map`.
+/// Implements [`Loader`] for a key newtype over a batch expression that reads
+/// `state` (the [`AppState`]) and `ids` (the keys' ids) and yields a map by id.
 macro_rules! batch_loader {
-    ($key:ident => $value:ty, $batch:path) => {
+    ($key:ident => $value:ty, |$state:ident, $ids:ident| $batch:expr) => {
         impl Loader<$key> for DbLoader {
             type Value = $value;
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
-                let ids: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
-                let found: AppResult<HashMap<String, $value>> = $batch(&self.state.db, &ids).await;
-                let found = found.map_err(|err| err.extend())?;
+                let $state = &self.state;
+                let $ids: &[String] = &keys.iter().map(|key| key.0.clone()).collect::<Vec<_>>();
+                let found = $batch.await.map_err(|err: AppError| err.extend())?;
                 Ok(found
                     .into_iter()
-                    .map(|(id, value)| ($key(id), value))
+                    .map(|(id, value)| ($key(id), value.into()))
                     .collect())
             }
         }
     };
 }
 
-batch_loader!(UserById => user::Model, users::users_by_ids);
-batch_loader!(CategoryById => CategoryView, taxonomy::categories_by_ids);
-batch_loader!(TagsOfPost => Vec<TagView>, taxonomy::tags_by_post_ids);
-batch_loader!(ProfileOfUser => ProfileView, users::profiles_by_user_ids);
-batch_loader!(StatsOfUser => UserStats, users::stats_by_user_ids);
+batch_loader!(UserById => Arc<user::Model>, |state, ids| users::users_by_ids(&state.db, ids));
+batch_loader!(CategoryById => CategoryView, |state, ids| taxonomy::categories_by_ids(state, ids));
+batch_loader!(TagsOfPost => Arc<[TagView]>, |state, ids| taxonomy::tags_by_post_ids(&state.db, ids));
+batch_loader!(ProfileOfUser => ProfileView, |state, ids| users::profiles_by_user_ids(&state.db, ids));
+batch_loader!(StatsOfUser => UserStats, |state, ids| users::stats_by_user_ids(&state.db, ids));
 
 /// Whether `viewer_id` follows `user_id`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -4,7 +4,6 @@
 //! Resolvers call the same `domain` functions as REST and attach error codes with
 //! `ResultExt::extend`, so `extensions.code` matches REST's `code`.
 
-mod alias_limit;
 mod comments;
 mod context;
 mod cursor;
@@ -14,6 +13,7 @@ mod mutation;
 mod notifications;
 mod query;
 mod reactions;
+mod served;
 mod social;
 mod subscription;
 mod types;
@@ -40,7 +40,7 @@ use crate::{
     error::AppError,
     state::AppState,
 };
-pub use alias_limit::AliasLimitedSchema;
+pub use served::ServedSchema;
 
 /// Every query field, one object per area.
 #[derive(MergedObject, Default)]
@@ -64,8 +64,9 @@ pub struct MutationRoot(
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
 
-/// Builds the schema with the configured depth, complexity, directive and alias limits.
-pub fn schema(state: &AppState) -> AliasLimitedSchema {
+/// Builds the schema with the configured depth, complexity, directive and alias limits
+/// and document cache.
+pub fn schema(state: &AppState) -> ServedSchema {
     let config = &state.config;
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -80,10 +81,11 @@ pub fn schema(state: &AppState) -> AliasLimitedSchema {
     if !config.dev_mode {
         builder = builder.disable_suggestions();
     }
-    AliasLimitedSchema {
-        schema: builder.finish(),
-        max_aliases: config.graphql_max_aliases,
-    }
+    ServedSchema::new(
+        builder.finish(),
+        config.graphql_max_aliases,
+        config.graphql_document_cache,
+    )
 }
 
 /// The SDL of the schema, fields sorted so the export is stable.
@@ -100,7 +102,7 @@ pub fn sdl() -> String {
 }
 
 /// `/graphql` (GET: GraphiQL page or a query; POST: JSON) and GraphiQL's assets.
-pub fn router(schema: AliasLimitedSchema) -> Router<AppState> {
+pub fn router(schema: ServedSchema) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/assets/{file}", get(graphiql_asset))
@@ -110,7 +112,7 @@ pub fn router(schema: AliasLimitedSchema) -> Router<AppState> {
 
 async fn graphql_post(
     State(state): State<AppState>,
-    Extension(schema): Extension<AliasLimitedSchema>,
+    Extension(schema): Extension<ServedSchema>,
     Extension(credentials): Extension<Credentials>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
@@ -158,7 +160,7 @@ async fn graphql_post(
 
 async fn graphql_get(
     State(state): State<AppState>,
-    Extension(schema): Extension<AliasLimitedSchema>,
+    Extension(schema): Extension<ServedSchema>,
     Extension(credentials): Extension<Credentials>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
@@ -180,6 +182,8 @@ async fn graphql_get(
             )));
         }
     };
+    // Parsed here (or taken from the cache) for the mutation check; the schema reuses it.
+    let _ = schema.parse(&mut request);
     if is_mutation(&mut request) {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -198,8 +202,7 @@ async fn graphql_get(
     .await
 }
 
-/// Whether the operation `request` would run is a mutation. The parsed document
-/// stays in `request`, so the schema does not parse it again.
+/// Whether the operation `request` would run is a mutation.
 fn is_mutation(request: &mut async_graphql::Request) -> bool {
     let operation_name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
@@ -218,7 +221,7 @@ fn is_mutation(request: &mut async_graphql::Request) -> bool {
 /// statements the request ran in each response's `extensions.sqlStatements`.
 async fn execute(
     state: &AppState,
-    schema: &AliasLimitedSchema,
+    schema: &ServedSchema,
     credentials: &Credentials,
     ip: Option<std::net::IpAddr>,
     batch: BatchRequest,

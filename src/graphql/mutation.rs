@@ -85,7 +85,7 @@ impl CoreMutation {
         let row = posts::create(ctx.state()?, ctx.caller()?, input)
             .await
             .extend()?;
-        Ok(Post(row))
+        Ok(Post::single(row))
     }
 
     /// Changes a post (author or moderator).
@@ -98,7 +98,7 @@ impl CoreMutation {
         let row = posts::update(ctx.state()?, ctx.caller()?, PostRef::Id(&id), input)
             .await
             .extend()?;
-        Ok(Post(row))
+        Ok(Post::single(row))
     }
 
     /// Deletes a post (author or moderator); returns true.

@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, OneofObject, ResultExt};
 
 use super::{
     context::{ContextExt, connection_window},
-    types::{OffsetConnection, Post, User, offset_connection, prefetch_post_fields},
+    types::{OffsetConnection, Post, User, post_connection},
 };
 use crate::domain::{
     pagination::PageWindow,
@@ -54,7 +54,7 @@ impl CoreQuery {
         let row = posts::read(ctx.state()?, ctx.caller()?, key)
             .await
             .extend()?;
-        Ok(Post(row))
+        Ok(Post::single(row))
     }
 
     /// Published posts.
@@ -83,18 +83,13 @@ impl CoreQuery {
         let (rows, total) = posts::list(state, &filter, probe, with_total)
             .await
             .extend()?;
-        prefetch_post_fields(ctx, &rows).await?;
-        Ok(offset_connection(
-            rows,
-            window,
-            total.unwrap_or_default(),
-            Post,
-        ))
+        post_connection(ctx, rows, window, total.unwrap_or_default()).await
     }
 
     /// Every category.
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CategoryView>> {
-        taxonomy::list_categories(&ctx.state()?.db).await.extend()
+        let categories = taxonomy::list_categories(ctx.state()?).await.extend()?;
+        Ok(categories.to_vec())
     }
 
     /// Tags by name.

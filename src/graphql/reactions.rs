@@ -5,7 +5,7 @@ use async_graphql::{Context, Lookahead, Object, OneofObject, ResultExt, SimpleOb
 
 use super::{
     context::ContextExt,
-    loaders::{ReactionCountsOf, ReactionOfUser, prime},
+    loaders::{ReactionCountsOf, ReactionOfUser, prime_if},
 };
 use crate::domain::{
     posts::PostRef,
@@ -158,22 +158,16 @@ pub async fn prefetch_reactions(
     let wanted = Wanted::of(ctx, &selection)?;
     let targets: Vec<ReactionTarget> = targets.collect();
     let loader = ctx.loader()?;
-    let counts = async {
-        if wanted.counts {
-            prime(loader, targets.iter().cloned().map(ReactionCountsOf)).await?;
-        }
-        async_graphql::Result::<()>::Ok(())
-    };
-    let viewer_reactions = async {
-        if let Some(user_id) = wanted.viewer_id {
-            let keys = targets.iter().map(|target| ReactionOfUser {
-                user_id: user_id.to_owned(),
-                target: target.clone(),
-            });
-            prime(loader, keys).await?;
-        }
-        async_graphql::Result::<()>::Ok(())
-    };
+    let counts = prime_if(wanted.counts, loader, || {
+        targets.iter().cloned().map(ReactionCountsOf)
+    });
+    let viewer_id = wanted.viewer_id.unwrap_or_default();
+    let viewer_reactions = prime_if(wanted.viewer_id.is_some(), loader, || {
+        targets.iter().map(|target| ReactionOfUser {
+            user_id: viewer_id.to_owned(),
+            target: target.clone(),
+        })
+    });
     futures_util::try_join!(counts, viewer_reactions)?;
     Ok(())
 }

@@ -93,7 +93,10 @@ impl SubscriptionRoot {
             .await
             .extend()?;
         let events = state.events.clone();
-        Ok(forward(move |sender| reaction_feed(state, caller, events, post.id, sender)).map(Post))
+        Ok(
+            forward(move |sender| reaction_feed(state, caller, events, post.id, sender))
+                .map(Post::single),
+        )
     }
 
     /// Everyone online (connected over WebSocket), now and after every change.

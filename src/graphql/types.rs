@@ -1,10 +1,13 @@
 //! GraphQL object types. They wrap table rows and resolve nested fields through
 //! the request's DataLoader; scalar shapes are shared with REST from `domain`.
 
+use std::{collections::HashMap, hash::Hash, sync::Arc};
+
 use async_graphql::{
     ComplexObject, Context, InputValueError, InputValueResult, Object, ResultExt, Scalar,
     ScalarType, SimpleObject, Value,
     connection::{Connection, Edge, OpaqueCursor},
+    dataloader::Loader,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use entity::{post, user};
@@ -12,7 +15,7 @@ use entity::{post, user};
 use super::{
     context::{ContextExt, connection_window},
     cursor::CursorConnection,
-    loaders::{CategoryById, ProfileOfUser, StatsOfUser, TagsOfPost, UserById, prime},
+    loaders::{CategoryById, DbLoader, ProfileOfUser, StatsOfUser, TagsOfPost, UserById, prime_if},
     social,
 };
 use crate::{
@@ -82,41 +85,50 @@ where
     connection
 }
 
+/// The connection over a page of posts (`rows` as fetched for `window`, one extra
+/// included), with the nested fields its selection asks for loaded at once.
+pub async fn post_connection(
+    ctx: &Context<'_>,
+    rows: Vec<post::Model>,
+    window: PageWindow,
+    total: u64,
+) -> async_graphql::Result<OffsetConnection<Post>> {
+    let page = prefetch_post_fields(ctx, &rows).await?;
+    Ok(offset_connection(rows, window, total, |row| {
+        Post::in_page(row, &page)
+    }))
+}
+
+/// Nested values of a page of posts, loaded for all its posts at once: each post's
+/// resolvers find theirs here, without a loader lookup per field.
+#[derive(Default)]
+pub struct PageFields {
+    authors: HashMap<UserById, Arc<user::Model>>,
+    categories: HashMap<CategoryById, CategoryView>,
+    tags: HashMap<TagsOfPost, Arc<[TagView]>>,
+}
+
 /// Loads, for all `rows` at once, the nested post fields the selection under
-/// `edges.node` asks for. Resolvers then read them from the request's cache, so the
-/// statement count never depends on how their futures happen to be scheduled.
-pub async fn prefetch_post_fields(
+/// `edges.node` asks for, so the statement count never depends on how resolver
+/// futures happen to be scheduled.
+async fn prefetch_post_fields(
     ctx: &Context<'_>,
     rows: &[post::Model],
-) -> async_graphql::Result<()> {
+) -> async_graphql::Result<Arc<PageFields>> {
     let node = ctx.look_ahead().field("edges").field("node");
     let loader = ctx.loader()?;
-    let authors = async {
-        if node.field("author").exists() {
-            prime(
-                loader,
-                rows.iter().map(|row| UserById(row.author_id.clone())),
-            )
-            .await?;
-        }
-        async_graphql::Result::<()>::Ok(())
-    };
-    let categories = async {
-        if node.field("category").exists() {
-            let categories = rows
-                .iter()
-                .filter_map(|row| row.category_id.clone().map(CategoryById));
-            prime(loader, categories).await?;
-        }
-        async_graphql::Result::<()>::Ok(())
-    };
-    let tags = async {
-        if node.field("tags").exists() {
-            prime(loader, rows.iter().map(|row| TagsOfPost(row.id.clone()))).await?;
-        }
-        async_graphql::Result::<()>::Ok(())
-    };
-    futures_util::try_join!(authors, categories, tags)?;
+    let (authors, categories, tags) = futures_util::try_join!(
+        prime_if(node.field("author").exists(), loader, || {
+            rows.iter().map(|row| UserById(row.author_id.clone()))
+        }),
+        prime_if(node.field("category").exists(), loader, || {
+            rows.iter()
+                .filter_map(|row| row.category_id.clone().map(CategoryById))
+        }),
+        prime_if(node.field("tags").exists(), loader, || {
+            rows.iter().map(|row| TagsOfPost(row.id.clone()))
+        }),
+    )?;
     // Comments and reactions share key types (users, reaction counts) with the levels
     // below them, so they load after the fields above, one level at a time.
     let threads = rows
@@ -128,18 +140,26 @@ pub async fn prefetch_post_fields(
         .iter()
         .map(|row| crate::domain::reactions::ReactionTarget::Post(row.id.clone()));
     super::reactions::prefetch_reactions(ctx, node.field("reactions"), targets).await?;
-    Ok(())
+    Ok(Arc::new(PageFields {
+        authors,
+        categories,
+        tags,
+    }))
 }
 
 /// An account.
 pub struct User {
-    row: user::Model,
+    row: Arc<user::Model>,
     show_email: bool,
 }
 
 impl User {
     /// `row` as seen by the caller of `ctx`.
-    pub fn for_caller(ctx: &Context<'_>, row: user::Model) -> async_graphql::Result<Self> {
+    pub fn for_caller(
+        ctx: &Context<'_>,
+        row: impl Into<Arc<user::Model>>,
+    ) -> async_graphql::Result<Self> {
+        let row = row.into();
         let show_email = may_see_email(ctx.caller()?, &row.id);
         Ok(Self { row, show_email })
     }
@@ -212,8 +232,7 @@ impl User {
         let (rows, total) = posts::list_by_author(state, ctx.caller()?, &self.row.id, probe)
             .await
             .extend()?;
-        prefetch_post_fields(ctx, &rows).await?;
-        Ok(offset_connection(rows, window, total, Post))
+        post_connection(ctx, rows, window, total).await
     }
     /// Accounts following this one, newest follow first.
     #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
@@ -242,65 +261,106 @@ impl User {
 }
 
 /// A post.
-pub struct Post(pub post::Model);
+pub struct Post {
+    row: post::Model,
+    /// The nested values its page loaded, when it was listed.
+    page: Option<Arc<PageFields>>,
+}
+
+impl Post {
+    /// A post read on its own: nested fields go through the request's loader.
+    pub fn single(row: post::Model) -> Self {
+        Self { row, page: None }
+    }
+
+    /// A post of a listed page whose nested fields `page` holds.
+    pub fn in_page(row: post::Model, page: &Arc<PageFields>) -> Self {
+        Self {
+            row,
+            page: Some(page.clone()),
+        }
+    }
+
+    /// The value `pick` finds in the page, else the one the request's loader finds
+    /// for `key`.
+    async fn nested<K, V>(
+        &self,
+        ctx: &Context<'_>,
+        key: K,
+        pick: impl FnOnce(&PageFields) -> &HashMap<K, V>,
+    ) -> async_graphql::Result<Option<V>>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        V: Clone,
+        DbLoader: Loader<K, Value = V, Error = async_graphql::Error>,
+    {
+        if let Some(value) = self.page.as_deref().and_then(|page| pick(page).get(&key)) {
+            return Ok(Some(value.clone()));
+        }
+        ctx.loader()?.load_one(key).await
+    }
+}
 
 #[Object]
 impl Post {
     async fn id(&self) -> &str {
-        &self.0.id
+        &self.row.id
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.row.slug
     }
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row.title
     }
     async fn content(&self) -> &str {
-        &self.0.content
+        &self.row.content
     }
     async fn excerpt(&self) -> Option<&str> {
-        self.0.excerpt.as_deref()
+        self.row.excerpt.as_deref()
     }
     async fn cover_image(&self) -> Option<&str> {
-        self.0.cover_image.as_deref()
+        self.row.cover_image.as_deref()
     }
     async fn youtube_video_id(&self) -> Option<&str> {
-        self.0.youtube_video_id.as_deref()
+        self.row.youtube_video_id.as_deref()
     }
     async fn published(&self) -> bool {
-        self.0.published
+        self.row.published
     }
     async fn views(&self) -> i64 {
-        self.0.views
+        self.row.views
     }
     /// Comment and reaction totals.
     async fn counts(&self) -> PostCounts {
-        posts::counts(&self.0)
+        posts::counts(&self.row)
     }
     async fn created_at(&self) -> Timestamp {
-        Timestamp(self.0.created_at)
+        Timestamp(self.row.created_at)
     }
     async fn updated_at(&self) -> Timestamp {
-        Timestamp(self.0.updated_at)
+        Timestamp(self.row.updated_at)
     }
     async fn published_at(&self) -> Option<Timestamp> {
-        self.0.published_at.map(Timestamp)
+        self.row.published_at.map(Timestamp)
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        User::by_id(ctx, &self.0.author_id).await
+        let key = UserById(self.row.author_id.clone());
+        let row = self.nested(ctx, key, |page| &page.authors).await?;
+        row.map(|row| User::for_caller(ctx, row)).transpose()
     }
     async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CategoryView>> {
-        match &self.0.category_id {
-            Some(id) => ctx.loader()?.load_one(CategoryById(id.clone())).await,
+        match &self.row.category_id {
+            Some(id) => {
+                let key = CategoryById(id.clone());
+                self.nested(ctx, key, |page| &page.categories).await
+            }
             None => Ok(None),
         }
     }
-    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagView>> {
-        let tags = ctx
-            .loader()?
-            .load_one(TagsOfPost(self.0.id.clone()))
-            .await?;
-        Ok(tags.unwrap_or_default())
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<[TagView]>> {
+        let key = TagsOfPost(self.row.id.clone());
+        let tags = self.nested(ctx, key, |page| &page.tags).await?;
+        Ok(tags.unwrap_or_else(|| Arc::new([])))
     }
     /// Top-level comments, oldest first.
     #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
@@ -310,7 +370,7 @@ impl Post {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CursorConnection<super::comments::Comment>> {
-        let thread = super::comments::comments_of(&self.0.id, self.0.comment_count);
+        let thread = super::comments::comments_of(&self.row.id, self.row.comment_count);
         super::comments::comment_connection(ctx, thread, first, after).await
     }
     /// Reactions on the post.
@@ -318,7 +378,7 @@ impl Post {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<super::reactions::ReactionSummary> {
-        let target = crate::domain::reactions::ReactionTarget::Post(self.0.id.clone());
+        let target = crate::domain::reactions::ReactionTarget::Post(self.row.id.clone());
         super::reactions::reaction_summary(ctx, target).await
     }
 }
@@ -342,7 +402,7 @@ impl AuthPayload {
     /// The signed-in account (with its email).
     async fn user(&self) -> User {
         User {
-            row: self.account.clone(),
+            row: Arc::new(self.account.clone()),
             show_email: true,
         }
     }

@@ -25,7 +25,7 @@ use axum::{
 use futures_util::{SinkExt, StreamExt, future::BoxFuture};
 use tokio::sync::oneshot;
 
-use super::{AliasLimitedSchema, loaders};
+use super::{ServedSchema, loaders};
 use crate::{
     auth::{Caller, ClientIp, Credentials},
     realtime::{
@@ -43,7 +43,7 @@ const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
 /// Upgrades to a GraphQL WebSocket when the client offers a supported protocol.
 pub async fn graphql_ws(
     State(state): State<AppState>,
-    Extension(schema): Extension<AliasLimitedSchema>,
+    Extension(schema): Extension<ServedSchema>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -85,7 +85,7 @@ struct Session {
 
 async fn serve_socket(
     state: AppState,
-    schema: AliasLimitedSchema,
+    schema: ServedSchema,
     protocol: WebSocketProtocols,
     ip: Option<std::net::IpAddr>,
     socket: WebSocket,

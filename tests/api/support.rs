@@ -90,6 +90,7 @@ pub fn test_config() -> Config {
     config.rate_limit_api = RateLimit::unlimited();
     // Tests write rows behind the server's back; remembered totals would go stale.
     config.list_total_cache_ms = 0;
+    config.category_cache_ms = 0;
     config.rate_limit_auth = RateLimit::unlimited();
     config.rate_limit_post_create = RateLimit::unlimited();
     config.rate_limit_comment_create = RateLimit::unlimited();

@@ -1,0 +1,153 @@
+//! The schema as the endpoints serve it: documents parsed once and remembered, and
+//! a cap on field aliases per document (aliases let one request repeat an expensive
+//! field many times under different names, which depth limits do not see).
+//!
+//! Both wrap the schema as an [`Executor`] rather than registering schema
+//! extensions: with any extension registered, async-graphql takes its slower path
+//! for every field it resolves.
+
+use std::{
+    num::NonZeroUsize,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use async_graphql::{
+    Data, Executor, Request, Response, ServerError,
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use lru::LruCache;
+
+use super::AppSchema;
+
+/// Longest document text the cache keeps; longer ones are parsed every time.
+const MAX_CACHED_DOCUMENT_BYTES: usize = 8 * 1024;
+
+/// The schema, with its document cache and alias cap.
+#[derive(Clone)]
+pub struct ServedSchema {
+    schema: AppSchema,
+    max_aliases: usize,
+    documents: Option<Arc<DocumentCache>>,
+}
+
+/// Parsed documents by their text, least recently used forgotten first.
+type DocumentCache = Mutex<LruCache<String, Arc<ParsedDocument>>>;
+
+/// A parsed document and what the checks here need to know of it.
+struct ParsedDocument {
+    document: ExecutableDocument,
+    aliases: usize,
+}
+
+impl ServedSchema {
+    /// Serves `schema`, refusing documents with more than `max_aliases` aliased fields
+    /// and remembering the `cached_documents` most recently used (zero: none).
+    pub fn new(schema: AppSchema, max_aliases: usize, cached_documents: usize) -> Self {
+        Self {
+            schema,
+            max_aliases,
+            documents: NonZeroUsize::new(cached_documents)
+                .map(|capacity| Arc::new(Mutex::new(LruCache::new(capacity)))),
+        }
+    }
+
+    /// Puts the parsed document of `request` in it (from the cache when the same text
+    /// was seen lately) and returns its number of aliased fields. A document that does
+    /// not parse is left for the schema to report.
+    pub fn parse(&self, request: &mut Request) -> Result<usize, ServerError> {
+        let cache = self
+            .documents
+            .as_ref()
+            .filter(|_| request.query.len() <= MAX_CACHED_DOCUMENT_BYTES);
+        let Some(cache) = cache else {
+            return request.parsed_query().map(count_aliases);
+        };
+        let remembered = cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&request.query)
+            .cloned();
+        if let Some(parsed) = remembered {
+            request.set_parsed_query(parsed.document.clone());
+            return Ok(parsed.aliases);
+        }
+        let document = request.parsed_query()?;
+        let parsed = Arc::new(ParsedDocument {
+            aliases: count_aliases(document),
+            document: document.clone(),
+        });
+        let aliases = parsed.aliases;
+        cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .put(request.query.clone(), parsed);
+        Ok(aliases)
+    }
+
+    /// The error for `request` when it uses too many aliases.
+    fn refusal(&self, request: &mut Request) -> Option<Response> {
+        let aliases = self.parse(request).ok()?;
+        (aliases > self.max_aliases).then(|| {
+            Response::from_errors(vec![ServerError::new(
+                format!(
+                    "Query uses {aliases} aliases; at most {} are allowed.",
+                    self.max_aliases
+                ),
+                None,
+            )])
+        })
+    }
+}
+
+impl Executor for ServedSchema {
+    async fn execute(&self, mut request: Request) -> Response {
+        match self.refusal(&mut request) {
+            Some(refused) => refused,
+            None => self.schema.execute(request).await,
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        match self.refusal(&mut request) {
+            Some(refused) => stream::once(async move { refused }).boxed(),
+            None => Executor::execute_stream(&self.schema, request, session_data),
+        }
+    }
+}
+
+/// Aliased fields in the operations and fragments of `document`. Walks with an explicit
+/// stack: the document has not been checked for nesting depth yet.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    let mut pending: Vec<&SelectionSet> = document
+        .operations
+        .iter()
+        .map(|(_, operation)| &operation.node.selection_set.node)
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|fragment| &fragment.node.selection_set.node),
+        )
+        .collect();
+    let mut aliases = 0;
+    while let Some(set) = pending.pop() {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    aliases += usize::from(field.node.alias.is_some());
+                    pending.push(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => {
+                    pending.push(&fragment.node.selection_set.node);
+                }
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    aliases
+}
