@@ -84,6 +84,106 @@ async fn aliases_are_capped() {
 }
 
 #[tokio::test]
+async fn remembered_documents_answer_as_freshly_parsed_ones() {
+    for cached_documents in [0, 16] {
+        let app = TestApp::with_config(|config| {
+            config.graphql_max_aliases = 1;
+            config.graphql_document_cache = cached_documents;
+        })
+        .await;
+        let author = app.register("remembered").await;
+        for title in ["one", "two"] {
+            app.create_post(
+                &author.token,
+                json!({ "title": title, "content": "text", "published": true }),
+            )
+            .await;
+        }
+        let page = "query($n: Int!) { posts(first: $n) { edges { node { title } } } }";
+        // Each document twice: with the cache on, the second answer reuses the first parse.
+        for _ in 0..2 {
+            for (n, titles) in [(1, json!(["two"])), (2, json!(["two", "one"]))] {
+                let response = app.graphql(page, json!({ "n": n }), None).await;
+                let shown: Vec<&Value> = response.body["data"]["posts"]["edges"]
+                    .as_array()
+                    .expect("edges")
+                    .iter()
+                    .map(|edge| &edge["node"]["title"])
+                    .collect();
+                assert_eq!(json!(shown), titles, "{}", response.body);
+            }
+            let refused = app
+                .graphql("{ a: categories { id } b: tags { id } }", json!({}), None)
+                .await;
+            assert!(
+                refused.body["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|message| message.contains("2 aliases")),
+                "{}",
+                refused.body
+            );
+            let syntax = app.graphql("{ posts { ", json!({}), None).await;
+            assert_eq!(first_error_code(&syntax.body), "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
+}
+
+#[tokio::test]
+async fn categories_are_remembered_and_new_ones_still_found() {
+    let app = TestApp::with_config(|config| config.category_cache_ms = 60_000).await;
+    let author = app.register("filer").await;
+    let news = app.create_category("News", "news").await;
+    app.create_post(
+        &author.token,
+        json!({ "title": "filed", "content": "text", "published": true, "categoryId": news }),
+    )
+    .await;
+    let query = "{ posts { edges { node { category { name } } } } }";
+    let first = app.graphql(query, json!({}), None).await;
+    let second = app.graphql(query, json!({}), None).await;
+    assert_eq!(first.body["data"], second.body["data"]);
+    assert_eq!(
+        first.body["data"]["posts"]["edges"][0]["node"]["category"]["name"],
+        "News"
+    );
+    let without_category = app
+        .graphql("{ posts { edges { node { title } } } }", json!({}), None)
+        .await;
+    assert_eq!(
+        second.sql_statements(),
+        without_category.sql_statements(),
+        "remembered categories should cost no statement"
+    );
+
+    // A category added behind the server's back is found at once by id and by slug.
+    let guides = app.create_category("Guides", "guides").await;
+    let post = app
+        .create_post(
+            &author.token,
+            json!({ "title": "guide", "content": "text", "published": true, "categoryId": guides }),
+        )
+        .await;
+    assert_eq!(post["category"]["name"], "Guides", "{post}");
+    let filtered = app.get("/api/posts?category=guides", None).await;
+    let titles: Vec<&Value> = filtered.data(200)["items"]
+        .as_array()
+        .expect("posts")
+        .iter()
+        .map(|post| &post["title"])
+        .collect();
+    assert_eq!(titles, [&json!("guide")]);
+    let listed = app.get("/api/categories", None).await;
+    let names: Vec<&Value> = listed
+        .data(200)
+        .as_array()
+        .expect("categories")
+        .iter()
+        .map(|category| &category["name"])
+        .collect();
+    assert_eq!(names, [&json!("Guides"), &json!("News")]);
+}
+
+#[tokio::test]
 async fn batches_are_capped_and_each_operation_is_checked() {
     let app = TestApp::with_config(|config| config.graphql_max_batch = 3).await;
     let operation = json!({ "query": "{ categories { id } }" });
