@@ -125,6 +125,30 @@ where
     }
 }
 
+/// The values of the keys `keys` makes, when `selected` (nothing otherwise), fetched
+/// at once in the calling task by the loader's batch function. Unlike [`prime`] they
+/// are returned only, not cached: for values the caller hands out itself.
+pub async fn load_selected<K, I>(
+    selected: bool,
+    loader: &RequestLoader,
+    keys: impl FnOnce() -> I,
+) -> async_graphql::Result<HashMap<K, <DbLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    I: IntoIterator<Item = K>,
+    DbLoader: Loader<K, Error = async_graphql::Error>,
+{
+    if !selected {
+        return Ok(HashMap::new());
+    }
+    let distinct: HashSet<K> = keys().into_iter().collect();
+    let distinct: Vec<K> = distinct.into_iter().collect();
+    if distinct.is_empty() {
+        return Ok(HashMap::new());
+    }
+    loader.loader().load(&distinct).await
+}
+
 /// An account by id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UserById(pub String);

@@ -15,7 +15,9 @@ use entity::{post, user};
 use super::{
     context::{ContextExt, connection_window},
     cursor::CursorConnection,
-    loaders::{CategoryById, DbLoader, ProfileOfUser, StatsOfUser, TagsOfPost, UserById, prime_if},
+    loaders::{
+        CategoryById, DbLoader, ProfileOfUser, StatsOfUser, TagsOfPost, UserById, load_selected,
+    },
     social,
 };
 use crate::{
@@ -118,14 +120,14 @@ async fn prefetch_post_fields(
     let node = ctx.look_ahead().field("edges").field("node");
     let loader = ctx.loader()?;
     let (authors, categories, tags) = futures_util::try_join!(
-        prime_if(node.field("author").exists(), loader, || {
+        load_selected(node.field("author").exists(), loader, || {
             rows.iter().map(|row| UserById(row.author_id.clone()))
         }),
-        prime_if(node.field("category").exists(), loader, || {
+        load_selected(node.field("category").exists(), loader, || {
             rows.iter()
                 .filter_map(|row| row.category_id.clone().map(CategoryById))
         }),
-        prime_if(node.field("tags").exists(), loader, || {
+        load_selected(node.field("tags").exists(), loader, || {
             rows.iter().map(|row| TagsOfPost(row.id.clone()))
         }),
     )?;
