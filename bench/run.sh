@@ -2,22 +2,26 @@
 # Throughput benchmark for the sparkle server (run by hand; not part of CI).
 #
 # Usage:
-#   bench/run.sh                              # 15 s per endpoint, 32 connections
-#   DURATION=30 CONNECTIONS=64 bench/run.sh   # longer runs, more connections
+#   bench/run.sh                              # 3 rounds of 5 s per list endpoint, 32 connections
+#   ROUNDS=5 DURATION=10 CONNECTIONS=64 bench/run.sh
 #
 # What it does, in one run:
 #   1. cargo build --release   (into $CARGO_TARGET_DIR, or $HOME/.cache/sparkle-target)
 #   2. a fresh temporary DATA_DIR (SQLite), seeded with 1,000 users and 10,000 posts
 #   3. starts `sparkle` on a free local port, with the rate limits lifted, and polls /ready
-#   4. wrk -t1 --latency against, in turn:
-#        GET  /health                  (the floor: no database)
-#        GET  /api/posts?limit=20      (REST list)
-#        POST /graphql                 (the same page through GraphQL, with author/category/tags)
-#   5. prints req/s, p50 and p99 per endpoint, the GraphQL/REST req/s ratio, and the
-#      SQL statements one request of each list runs (Server-Timing / extensions.sqlStatements)
+#   4. wrk -t1 --latency against
+#        GET  /health                  (the floor: no database), once
+#        GET  /api/posts?limit=20      (REST list)            } in ROUNDS alternating rounds,
+#        POST /graphql                 (the same page through   } so both lists see the same
+#                                       GraphQL, with author/     } machine load
+#                                       category/tags)
+#   5. prints, per endpoint, the round with the median req/s (its req/s, p50 and p99), the
+#      median of the rounds' GraphQL/REST req/s ratios, and the SQL statements one request
+#      of each list runs (Server-Timing / extensions.sqlStatements)
 #
 # Environment knobs:
-#   DURATION                  seconds per endpoint (default 15)
+#   DURATION                  seconds per endpoint and round (default 5)
+#   ROUNDS                    alternating REST/GraphQL rounds (default 3)
 #   CONNECTIONS               open connections wrk keeps (default 32)
 #   WARMUP                    seconds of unmeasured load before each endpoint (default 2; 0 = none)
 #   USERS, POSTS              seed size (default 1000 and 10000)
@@ -30,7 +34,8 @@
 
 set -euo pipefail
 
-DURATION="${DURATION:-15}"
+DURATION="${DURATION:-5}"
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-32}"
 WARMUP="${WARMUP:-2}"
 USERS="${USERS:-1000}"
@@ -181,26 +186,38 @@ wrk_pct() { awk -v p="$2%" '$1 == p { print $2; exit }' "$DATA_DIR/wrk-$1.txt"; 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 run_wrk health "$BASE/health"
-run_wrk rest "$REST_URL"
-run_wrk graphql "$GRAPHQL_URL" -s "$BENCH_DIR/post.lua"
+for round in $(seq 1 "$ROUNDS"); do
+    run_wrk "rest-$round" "$REST_URL"
+    run_wrk "graphql-$round" "$GRAPHQL_URL" -s "$BENCH_DIR/post.lua"
+done
 
 # --- report ------------------------------------------------------------------------
 
-rest_rps="$(wrk_rps rest)"
-graphql_rps="$(wrk_rps graphql)"
-ratio="$(awk -v g="$graphql_rps" -v r="$rest_rps" 'BEGIN { if (r > 0) printf "%.1f%%", 100 * g / r; else print "n/a" }')"
+# median_round NAME: the round of NAME whose req/s is the median (the lower middle one).
+median_round() {
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "$(wrk_rps "$1-$round") $round"
+    done | sort -g | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $2 }'
+}
+ratios="$(for round in $(seq 1 "$ROUNDS"); do
+    awk -v g="$(wrk_rps "graphql-$round")" -v r="$(wrk_rps "rest-$round")" \
+        'BEGIN { if (r > 0) printf "%.1f\n", 100 * g / r }'
+done)"
+median_ratio="$(printf '%s\n' "$ratios" | sort -g | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $1 "%" }')"
 
 echo
-echo "sparkle benchmark: SQLite, $USERS users / $POSTS posts, wrk -t1 -c$CONNECTIONS, ${DURATION}s per endpoint"
+echo "sparkle benchmark: SQLite, $USERS users / $POSTS posts, wrk -t1 -c$CONNECTIONS, ${DURATION}s per endpoint and round, $ROUNDS rounds"
 echo "machine: $(nproc) cores, Linux $(uname -r); load average before the runs: $LOAD_BEFORE"
 echo
-printf '%-32s %12s %10s %10s\n' "endpoint" "req/s" "p50" "p99"
+printf '%-32s %12s %10s %10s\n' "endpoint (median round)" "req/s" "p50" "p99"
 printf '%-32s %12s %10s %10s\n' "--------------------------------" "------------" "----------" "----------"
-for row in "health|GET /health" "rest|GET /api/posts?limit=20" "graphql|POST /graphql (posts first:20)"; do
+for row in "health|GET /health" "rest-$(median_round rest)|GET /api/posts?limit=20" \
+    "graphql-$(median_round graphql)|POST /graphql (posts first:20)"; do
     name="${row%%|*}"
     label="${row#*|}"
     printf '%-32s %12s %10s %10s\n' "$label" "$(wrk_rps "$name")" "$(wrk_pct "$name" 50)" "$(wrk_pct "$name" 99)"
 done
 echo
-echo "GraphQL / REST req/s: $ratio"
+echo "GraphQL / REST req/s, per round: $(printf '%s%% ' $ratios)"
+echo "GraphQL / REST req/s, median round: $median_ratio"
 echo "SQL statements per request: REST list ${rest_sql:-?} (Server-Timing), GraphQL ${graphql_sql:-?} (extensions.sqlStatements)"
