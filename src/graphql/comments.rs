@@ -10,7 +10,7 @@ use entity::comment;
 use super::{
     context::ContextExt,
     cursor::{CursorConnection, cursor_connection, cursor_window},
-    loaders::{CommentPage, UserById, prime_if},
+    loaders::{CommentPage, UserById, prime},
     reactions::{ReactionSummary, prefetch_reactions, reaction_summary},
     types::{Timestamp, User},
 };
@@ -174,7 +174,7 @@ async fn prefetch_comment_fields(
         rows.iter().filter_map(replies_of).collect(),
     )
     .await?;
-    let authors = prime_if(node.field("author").exists(), ctx.loader()?, || {
+    let authors = prime(node.field("author").exists(), ctx.loader()?, || {
         rows.iter().map(|row| UserById(row.author_id.clone()))
     });
     let reactions = prefetch_reactions(

@@ -74,55 +74,39 @@ pub fn connection_loader(state: AppState) -> RequestLoader {
     loader
 }
 
-/// Fetches the values of `keys` at once, in the calling task, puts them in the
-/// request's cache, so the resolvers that follow find them there, and returns them.
+/// When `selected`, fetches the values of the keys `keys` makes at once, in the
+/// calling task, and puts them in the request's cache, so the resolvers that follow
+/// find them there.
 ///
 /// Prefetching code holds every key of a level already, so unlike `load_many` this
 /// neither spawns a task nor waits for the loader's batching delay. Keys primed
-/// before in the same request are skipped (and not returned). A key whose value was
-/// not found is simply not cached: its resolver then loads it the usual way.
-pub async fn prime<K>(
-    loader: &RequestLoader,
-    keys: impl IntoIterator<Item = K>,
-) -> async_graphql::Result<HashMap<K, <DbLoader as Loader<K>>::Value>>
-where
-    K: Send + Sync + Hash + Eq + Clone + 'static,
-    DbLoader: Loader<K, Error = async_graphql::Error>,
-{
-    let db = loader.loader();
-    if !db.primes {
-        return Ok(HashMap::new());
-    }
-    let fresh: Vec<K> = {
-        let mut primed = db.primed.lock().unwrap_or_else(PoisonError::into_inner);
-        keys.into_iter()
-            .filter(|key| primed.insert((TypeId::of::<K>(), db.hasher.hash_one(key))))
-            .collect()
-    };
-    if fresh.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let found = db.load(&fresh).await?;
-    loader.feed_many(found.clone()).await;
-    Ok(found)
-}
-
-/// [`prime`] for the keys `keys` makes, when `selected`; nothing otherwise.
-pub async fn prime_if<K, I>(
+/// before in the same request are skipped. A key whose value was not found is simply
+/// not cached: its resolver then loads it the usual way.
+pub async fn prime<K, I>(
     selected: bool,
     loader: &RequestLoader,
     keys: impl FnOnce() -> I,
-) -> async_graphql::Result<HashMap<K, <DbLoader as Loader<K>>::Value>>
+) -> async_graphql::Result<()>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     I: IntoIterator<Item = K>,
     DbLoader: Loader<K, Error = async_graphql::Error>,
 {
-    if selected {
-        prime(loader, keys()).await
-    } else {
-        Ok(HashMap::new())
+    let db = loader.loader();
+    if !selected || !db.primes {
+        return Ok(());
     }
+    let fresh: Vec<K> = {
+        let mut primed = db.primed.lock().unwrap_or_else(PoisonError::into_inner);
+        keys()
+            .into_iter()
+            .filter(|key| primed.insert((TypeId::of::<K>(), db.hasher.hash_one(key))))
+            .collect()
+    };
+    if !fresh.is_empty() {
+        loader.feed_many(db.load(&fresh).await?).await;
+    }
+    Ok(())
 }
 
 /// The values of the keys `keys` makes, when `selected` (nothing otherwise), fetched

@@ -5,7 +5,7 @@ use async_graphql::{Context, Lookahead, Object, OneofObject, ResultExt, SimpleOb
 
 use super::{
     context::ContextExt,
-    loaders::{ReactionCountsOf, ReactionOfUser, prime_if},
+    loaders::{ReactionCountsOf, ReactionOfUser, prime},
 };
 use crate::domain::{
     posts::PostRef,
@@ -158,11 +158,11 @@ pub async fn prefetch_reactions(
     let wanted = Wanted::of(ctx, &selection)?;
     let targets: Vec<ReactionTarget> = targets.collect();
     let loader = ctx.loader()?;
-    let counts = prime_if(wanted.counts, loader, || {
+    let counts = prime(wanted.counts, loader, || {
         targets.iter().cloned().map(ReactionCountsOf)
     });
     let viewer_id = wanted.viewer_id.unwrap_or_default();
-    let viewer_reactions = prime_if(wanted.viewer_id.is_some(), loader, || {
+    let viewer_reactions = prime(wanted.viewer_id.is_some(), loader, || {
         targets.iter().map(|target| ReactionOfUser {
             user_id: viewer_id.to_owned(),
             target: target.clone(),
