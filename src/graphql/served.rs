@@ -54,7 +54,7 @@ impl ServedSchema {
 
     /// Puts the parsed document of `request` in it (from the cache when the same text
     /// was seen lately) and returns its number of aliased fields. A document that does
-    /// not parse is left for the schema to report.
+    /// not parse is not remembered; the schema reports its syntax error.
     pub fn parse(&self, request: &mut Request) -> Result<usize, ServerError> {
         let cache = self
             .documents

@@ -1,5 +1,6 @@
 //! GraphQL object types. They wrap table rows and resolve nested fields through
-//! the request's DataLoader; scalar shapes are shared with REST from `domain`.
+//! the request's DataLoader, or, for the posts of a listed page, from what the page
+//! loaded for all of them at once; scalar shapes are shared with REST from `domain`.
 
 use std::{collections::HashMap, hash::Hash, sync::Arc};
 
@@ -103,7 +104,6 @@ pub async fn post_connection(
 
 /// Nested values of a page of posts, loaded for all its posts at once: each post's
 /// resolvers find theirs here, without a loader lookup per field.
-#[derive(Default)]
 pub struct PageFields {
     authors: HashMap<UserById, Arc<user::Model>>,
     categories: HashMap<CategoryById, CategoryView>,
