@@ -75,6 +75,9 @@ pub struct Config {
     /// Milliseconds the categories are remembered (a lookup that misses reads them again).
     #[arg(long, env = "CATEGORY_CACHE_MS", default_value_t = 60_000)]
     pub category_cache_ms: u64,
+    /// Tags remembered by id, most recently used first (tags never change once created).
+    #[arg(long, env = "TAG_CACHE_SIZE", default_value_t = 10_000)]
+    pub tag_cache_size: usize,
     /// Deepest GraphQL selection accepted.
     #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 10)]
     pub graphql_max_depth: usize,

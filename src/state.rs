@@ -8,7 +8,10 @@ use crate::{
     auth::{PasswordHasher, TokenKeys, new_refresh_secret},
     config::Config,
     db,
-    domain::{list_totals::ListTotals, taxonomy::CategoryCache},
+    domain::{
+        list_totals::ListTotals,
+        taxonomy::{CategoryCache, TagCache},
+    },
     error::{AppError, AppResult},
     limits::RateLimiters,
     realtime::{EventBus, Presence, presence},
@@ -32,6 +35,8 @@ pub struct App {
     pub list_totals: ListTotals,
     /// Briefly remembered categories.
     pub categories: CategoryCache,
+    /// Remembered tags.
+    pub tags: TagCache,
     /// Cancelled when the server shuts down; live connections close on it.
     pub shutdown: CancellationToken,
 }
@@ -77,6 +82,7 @@ impl AppState {
         tokio::spawn(presence::run(presence.clone(), events.clone()));
         let list_totals = ListTotals::new(Duration::from_millis(config.list_total_cache_ms));
         let categories = CategoryCache::new(Duration::from_millis(config.category_cache_ms));
+        let tags = TagCache::new(config.tag_cache_size);
         Ok(Self(Arc::new(App {
             config,
             db,
@@ -87,6 +93,7 @@ impl AppState {
             presence,
             list_totals,
             categories,
+            tags,
             shutdown: CancellationToken::new(),
         })))
     }

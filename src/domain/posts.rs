@@ -299,7 +299,7 @@ async fn post_views(state: &AppState, rows: &[post::Model]) -> AppResult<Vec<Pos
 /// The full view of one post.
 pub async fn detail_view(state: &AppState, row: post::Model) -> AppResult<PostDetailView> {
     let ids = [row.id.clone()];
-    let mut tags = taxonomy::tags_by_post_ids(&state.db, &ids).await?;
+    let mut tags = taxonomy::tags_by_post_ids(state, &ids).await?;
     let category = match &row.category_id {
         Some(id) => taxonomy::categories_by_ids(state, std::slice::from_ref(id))
             .await?

@@ -2,11 +2,13 @@
 
 use std::{
     collections::HashMap,
+    num::NonZeroUsize,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
 use entity::{category, post_tag, tag};
+use lru::LruCache;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
@@ -167,9 +169,69 @@ pub async fn categories_by_ids(
         .await
 }
 
-/// The tags of each post, by name, in one statement.
+/// Tags by id, remembered. A tag is never changed or deleted once created, so a
+/// remembered tag never goes stale; only how many are kept is bounded.
+pub struct TagCache {
+    remembered: Option<Mutex<LruCache<String, TagView>>>,
+}
+
+impl TagCache {
+    /// Keeps the `capacity` most recently used tags (zero: none).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            remembered: NonZeroUsize::new(capacity)
+                .map(|capacity| Mutex::new(LruCache::new(capacity))),
+        }
+    }
+
+    /// The tags `ids` name: remembered ones from memory, the others in one statement.
+    async fn by_ids(
+        &self,
+        db: &impl ConnectionTrait,
+        ids: &[String],
+    ) -> AppResult<HashMap<String, TagView>> {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let mut remembered = self
+                .remembered
+                .as_ref()
+                .map(|cache| cache.lock().unwrap_or_else(PoisonError::into_inner));
+            for id in ids {
+                match remembered.as_mut().and_then(|cache| cache.get(id)) {
+                    Some(tag) => {
+                        found.insert(id.clone(), tag.clone());
+                    }
+                    None => missing.push(id.clone()),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let rows = tag::Entity::find()
+            .filter(tag::Column::Id.is_in(missing))
+            .all(db)
+            .await?;
+        let mut remembered = self
+            .remembered
+            .as_ref()
+            .map(|cache| cache.lock().unwrap_or_else(PoisonError::into_inner));
+        for row in rows {
+            let tag = TagView::from(row);
+            if let Some(cache) = remembered.as_mut() {
+                cache.put(tag.id.clone(), tag.clone());
+            }
+            found.insert(tag.id.clone(), tag);
+        }
+        Ok(found)
+    }
+}
+
+/// The tags of each post, by name: the links in one statement, the tags from
+/// [`TagCache`] (one more statement for those it lacks).
 pub async fn tags_by_post_ids(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     post_ids: &[String],
 ) -> AppResult<HashMap<String, Vec<TagView>>> {
     let mut tags: HashMap<String, Vec<TagView>> =
@@ -177,25 +239,25 @@ pub async fn tags_by_post_ids(
     if post_ids.is_empty() {
         return Ok(tags);
     }
-    // Only the columns shown, and sorted here rather than by SQL: each post has a
-    // handful of tags, and an ORDER BY would sort every row of the page in a
-    // temporary table.
-    let rows: Vec<(String, String, String, String)> = post_tag::Entity::find()
+    let links: Vec<(String, String)> = post_tag::Entity::find()
         .select_only()
         .column(post_tag::Column::PostId)
-        .column(tag::Column::Id)
-        .column(tag::Column::Name)
-        .column(tag::Column::Slug)
-        .inner_join(tag::Entity)
+        .column(post_tag::Column::TagId)
         .filter(post_tag::Column::PostId.is_in(post_ids.iter().cloned()))
         .into_tuple()
-        .all(db)
+        .all(&state.db)
         .await?;
-    for (post_id, id, name, slug) in rows {
-        if let Some(list) = tags.get_mut(&post_id) {
-            list.push(TagView { id, name, slug });
+    let mut tag_ids: Vec<String> = links.iter().map(|(_, tag_id)| tag_id.clone()).collect();
+    tag_ids.sort_unstable();
+    tag_ids.dedup();
+    let by_id = state.tags.by_ids(&state.db, &tag_ids).await?;
+    for (post_id, tag_id) in links {
+        if let (Some(list), Some(tag)) = (tags.get_mut(&post_id), by_id.get(&tag_id)) {
+            list.push(tag.clone());
         }
     }
+    // Each post has a handful of tags: sorted here rather than by SQL, by byte order on
+    // every backend.
     for list in tags.values_mut() {
         list.sort_by(|a, b| a.name.cmp(&b.name));
     }

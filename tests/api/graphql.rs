@@ -184,6 +184,46 @@ async fn categories_are_remembered_and_new_ones_still_found() {
 }
 
 #[tokio::test]
+async fn remembered_tags_cost_only_the_links_statement() {
+    for (tag_cache_size, tag_statements) in [(0, 2), (100, 1)] {
+        let app = TestApp::with_config(|config| config.tag_cache_size = tag_cache_size).await;
+        let author = app.register("tagger").await;
+        for (title, tags) in [
+            ("first", json!(["Zebra", "apple"])),
+            ("second", json!(["apple"])),
+        ] {
+            app.create_post(
+                &author.token,
+                json!({ "title": title, "content": "text", "published": true, "tags": tags }),
+            )
+            .await;
+        }
+        let with_tags = app
+            .graphql(
+                "{ posts { edges { node { tags { name } } } } }",
+                json!({}),
+                None,
+            )
+            .await;
+        let without_tags = app
+            .graphql("{ posts { edges { node { title } } } }", json!({}), None)
+            .await;
+        assert_eq!(
+            with_tags.body["data"]["posts"]["edges"],
+            json!([
+                { "node": { "tags": [{ "name": "apple" }] } },
+                { "node": { "tags": [{ "name": "Zebra" }, { "name": "apple" }] } },
+            ])
+        );
+        assert_eq!(
+            with_tags.sql_statements(),
+            without_tags.sql_statements() + tag_statements,
+            "tag cache of {tag_cache_size}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn batches_are_capped_and_each_operation_is_checked() {
     let app = TestApp::with_config(|config| config.graphql_max_batch = 3).await;
     let operation = json!({ "query": "{ categories { id } }" });
