@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Instructions per request, counted by valgrind's callgrind: the same figure on every run
-# of the same build and data, however busy the machine is (run by hand; not part of CI).
+# Instructions per request, counted by valgrind's callgrind: within a few percent from run
+# to run of the same build and data, however busy the machine is (run by hand; not part of CI).
 #
 # Usage:
 #   DATA_DIR=/path/to/seeded/data bench/instructions.sh '{ posts(first: 20) { edges { node { id } } } }'
