@@ -68,8 +68,8 @@ impl From<tag::Model> for TagView {
 }
 
 /// Every category, by name.
-pub async fn list_categories(state: &AppState) -> AppResult<Arc<[CategoryView]>> {
-    Ok(state.categories.read(&state.db).await?.0)
+pub async fn list_categories(state: &AppState) -> AppResult<Vec<CategoryView>> {
+    Ok(state.categories.read(&state.db).await?.0.to_vec())
 }
 
 /// Every category, remembered for a while. Categories are the fixed sections of the
@@ -193,10 +193,7 @@ impl TagCache {
         let mut found = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         {
-            let mut remembered = self
-                .remembered
-                .as_ref()
-                .map(|cache| cache.lock().unwrap_or_else(PoisonError::into_inner));
+            let mut remembered = self.lock();
             for id in ids {
                 match remembered.as_mut().and_then(|cache| cache.get(id)) {
                     Some(tag) => {
@@ -213,10 +210,7 @@ impl TagCache {
             .filter(tag::Column::Id.is_in(missing))
             .all(db)
             .await?;
-        let mut remembered = self
-            .remembered
-            .as_ref()
-            .map(|cache| cache.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut remembered = self.lock();
         for row in rows {
             let tag = TagView::from(row);
             if let Some(cache) = remembered.as_mut() {
@@ -225,6 +219,13 @@ impl TagCache {
             found.insert(tag.id.clone(), tag);
         }
         Ok(found)
+    }
+
+    /// The remembered tags, locked; `None` when none are kept.
+    fn lock(&self) -> Option<MutexGuard<'_, LruCache<String, TagView>>> {
+        self.remembered
+            .as_ref()
+            .map(|cache| cache.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 

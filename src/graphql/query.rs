@@ -88,8 +88,7 @@ impl CoreQuery {
 
     /// Every category.
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CategoryView>> {
-        let categories = taxonomy::list_categories(ctx.state()?).await.extend()?;
-        Ok(categories.to_vec())
+        taxonomy::list_categories(ctx.state()?).await.extend()
     }
 
     /// Tags by name.

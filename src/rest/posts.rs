@@ -162,7 +162,7 @@ async fn categories(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> AppResult<Json<Envelope<Vec<CategoryView>>>> {
-    Ok(ok(taxonomy::list_categories(&state).await?.to_vec()))
+    Ok(ok(taxonomy::list_categories(&state).await?))
 }
 
 async fn tags(
