@@ -2,10 +2,15 @@
 
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, each};
 
 fn first_error_code(body: &Value) -> &Value {
     &body["errors"][0]["extensions"]["code"]
+}
+
+/// The message of the first error ("" when there is none).
+fn first_error_message(body: &Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap_or_default()
 }
 
 #[tokio::test]
@@ -24,18 +29,16 @@ async fn deep_and_expensive_queries_are_refused_with_clear_errors() {
         response.body
     );
     assert!(
-        response.body["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("nested too deep"))
+        first_error_message(&response.body).contains("nested too deep"),
+        "{}",
+        response.body
     );
     assert_eq!(response.body["data"], Value::Null);
 
     let costly = "{ posts(first: 100) { edges { node { title author { username } tags { name } category { name } } } } }";
     let response = app.graphql(costly, json!({}), None).await;
     assert!(
-        response.body["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("too complex")),
+        first_error_message(&response.body).contains("too complex"),
         "{}",
         response.body
     );
@@ -76,9 +79,9 @@ async fn aliases_are_capped() {
         .await;
     assert_eq!(first_error_code(&refused.body), "GRAPHQL_VALIDATION_FAILED");
     assert!(
-        refused.body["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("aliases"))
+        first_error_message(&refused.body).contains("aliases"),
+        "{}",
+        refused.body
     );
     assert_eq!(refused.body["data"], Value::Null);
 }
@@ -104,21 +107,14 @@ async fn remembered_documents_answer_as_freshly_parsed_ones() {
         for _ in 0..2 {
             for (n, titles) in [(1, json!(["two"])), (2, json!(["two", "one"]))] {
                 let response = app.graphql(page, json!({ "n": n }), None).await;
-                let shown: Vec<&Value> = response.body["data"]["posts"]["edges"]
-                    .as_array()
-                    .expect("edges")
-                    .iter()
-                    .map(|edge| &edge["node"]["title"])
-                    .collect();
+                let shown = each(&response.body["data"]["posts"]["edges"], "/node/title");
                 assert_eq!(json!(shown), titles, "{}", response.body);
             }
             let refused = app
                 .graphql("{ a: categories { id } b: tags { id } }", json!({}), None)
                 .await;
             assert!(
-                refused.body["errors"][0]["message"]
-                    .as_str()
-                    .is_some_and(|message| message.contains("2 aliases")),
+                first_error_message(&refused.body).contains("2 aliases"),
                 "{}",
                 refused.body
             );
@@ -165,21 +161,10 @@ async fn categories_are_remembered_and_new_ones_still_found() {
         .await;
     assert_eq!(post["category"]["name"], "Guides", "{post}");
     let filtered = app.get("/api/posts?category=guides", None).await;
-    let titles: Vec<&Value> = filtered.data(200)["items"]
-        .as_array()
-        .expect("posts")
-        .iter()
-        .map(|post| &post["title"])
-        .collect();
+    let titles = each(&filtered.data(200)["items"], "/title");
     assert_eq!(titles, [&json!("guide")]);
     let listed = app.get("/api/categories", None).await;
-    let names: Vec<&Value> = listed
-        .data(200)
-        .as_array()
-        .expect("categories")
-        .iter()
-        .map(|category| &category["name"])
-        .collect();
+    let names = each(listed.data(200), "/name");
     assert_eq!(names, [&json!("Guides"), &json!("News")]);
 }
 
@@ -306,9 +291,7 @@ async fn request_bodies_are_size_limited() {
 async fn suggestions_are_off_outside_development() {
     let app = TestApp::new().await;
     let response = app.graphql("{ post { titel } }", json!({}), None).await;
-    let message = response.body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default();
+    let message = first_error_message(&response.body);
     assert!(!message.contains("Did you mean"), "{message}");
 }
 

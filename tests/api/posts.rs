@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use sparkle_universe::domain::posts::trending_weight;
 
-use crate::support::{Session, TestApp, TestResponse};
+use crate::support::{Session, TestApp, TestResponse, each};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -2096,13 +2096,7 @@ async fn graphql_categories_match_rest() {
     )
     .await;
     assert_eq!(graphql["categories"], rest);
-    let names: Vec<&Value> = rest
-        .as_array()
-        .expect("categories")
-        .iter()
-        .map(|c| &c["name"])
-        .collect();
-    assert_eq!(names, [&json!("Art"), &json!("Zebra")]);
+    assert_eq!(each(&rest, "/name"), [&json!("Art"), &json!("Zebra")]);
 }
 
 // ---------------------------------------------------------------------------

@@ -77,6 +77,17 @@ impl TestResponse {
     }
 }
 
+/// The value at `pointer` (a JSON pointer, e.g. `/node/title`) in each element of the
+/// array `array`.
+pub fn each<'a>(array: &'a Value, pointer: &str) -> Vec<&'a Value> {
+    array
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {array}"))
+        .iter()
+        .map(|element| element.pointer(pointer).unwrap_or(&Value::Null))
+        .collect()
+}
+
 /// Configuration for tests: fast password hashing and no rate limits.
 pub fn test_config() -> Config {
     let mut config = Config::defaults();
