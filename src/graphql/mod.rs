@@ -182,7 +182,8 @@ async fn graphql_get(
             )));
         }
     };
-    // Parsed here (or taken from the cache) for the mutation check; the schema reuses it.
+    // Parsed here (or taken from the cache) for the mutation check; the schema then
+    // finds the document in the request or the cache and does not parse it again.
     let _ = schema.parse(&mut request);
     if is_mutation(&mut request) {
         return (
