@@ -3,7 +3,7 @@
 //! is [`DEMO_PASSWORD`].
 
 use chrono::TimeDelta;
-use entity::{category, post, post_tag, user};
+use entity::{category, post, post_tag, tag, user};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
@@ -11,7 +11,7 @@ use crate::{
     auth::{Role, UserStatus},
     domain::{
         new_id, now,
-        posts::trending_weight,
+        posts::{self, trending_weight},
         taxonomy,
         text::{derive_excerpt, slugify},
     },
@@ -145,12 +145,12 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
                 let published_at =
                     created_at - TimeDelta::minutes(rng.random_range(0..60 * 24 * 30));
                 let tag_count = rng.random_range(0..=3);
-                for tag in tags.choose_multiple(&mut rng, tag_count) {
-                    links.push(post_tag::ActiveModel {
-                        post_id: Set(id.clone()),
-                        tag_id: Set(tag.id.clone()),
-                    });
-                }
+                let post_tags: Vec<tag::Model> =
+                    tags.choose_multiple(&mut rng, tag_count).cloned().collect();
+                links.extend(post_tags.iter().map(|tag| post_tag::ActiveModel {
+                    post_id: Set(id.clone()),
+                    tag_id: Set(tag.id.clone()),
+                }));
                 post::ActiveModel {
                     slug: Set(format!("{}-{}", slugify(&title), &id[id.len() - 12..])),
                     title: Set(title),
@@ -168,6 +168,7 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
                     category_id: Set(categories
                         .choose(&mut rng)
                         .map(|category| category.id.clone())),
+                    tag_ids: Set(posts::joined_ids(&post_tags)),
                     created_at: Set(published_at),
                     updated_at: Set(published_at),
                     deleted_at: Set(None),

@@ -1,6 +1,6 @@
-//! `posts`: articles. Soft-deleted through `deleted_at`. `comment_count` and
-//! `reaction_count` are kept by the domain layer in the same transaction as the
-//! rows they count, so list sorts never aggregate.
+//! `posts`: articles. Soft-deleted through `deleted_at`. `comment_count`,
+//! `reaction_count` and `tag_ids` are kept by the domain layer in the same
+//! transaction as the rows they summarise, so lists never aggregate or join.
 
 use sea_orm::entity::prelude::*;
 
@@ -27,6 +27,11 @@ pub struct Model {
     pub trending_weight: f64,
     pub author_id: String,
     pub category_id: Option<String>,
+    /// Ids of the post's tags, comma-separated (ids never hold a comma). The domain
+    /// layer writes them in the same transaction as the `post_tags` links, which tag
+    /// filters search; showing a post's tags reads only this column.
+    #[sea_orm(column_type = "Text")]
+    pub tag_ids: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261125_000001_foundation;
 mod m20261125_000002_conversation;
+mod m20261129_000003_post_tag_ids;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_conversation::Migration),
+            Box::new(m20261129_000003_post_tag_ids::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@
 //!   factor, stored at publication) gives exactly the trending order.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use entity::{post, post_tag};
+use entity::{post, post_tag, tag};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     ExprTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -298,8 +298,12 @@ async fn post_views(state: &AppState, rows: &[post::Model]) -> AppResult<Vec<Pos
 
 /// The full view of one post.
 pub async fn detail_view(state: &AppState, row: post::Model) -> AppResult<PostDetailView> {
-    let ids = [row.id.clone()];
-    let mut tags = taxonomy::tags_by_post_ids(state, &ids).await?;
+    let tag_ids: Vec<String> = tag_ids(&row).map(str::to_owned).collect();
+    let mut tags: Vec<TagView> = taxonomy::tags_by_ids(state, &tag_ids)
+        .await?
+        .into_values()
+        .collect();
+    taxonomy::sort_tags(&mut tags);
     let category = match &row.category_id {
         Some(id) => taxonomy::categories_by_ids(state, std::slice::from_ref(id))
             .await?
@@ -313,7 +317,7 @@ pub async fn detail_view(state: &AppState, row: post::Model) -> AppResult<PostDe
     Ok(PostDetailView {
         post,
         content: row.content,
-        tags: tags.remove(&row.id).unwrap_or_default(),
+        tags,
         category,
     })
 }
@@ -455,6 +459,7 @@ pub async fn create(
         trending_weight: Set(0.0),
         author_id: Set(viewer.id.clone()),
         category_id: Set(category_id.flatten()),
+        tag_ids: Set(String::new()),
         created_at: Set(created_at),
         updated_at: Set(created_at),
         deleted_at: Set(None),
@@ -463,6 +468,11 @@ pub async fn create(
         publish(&mut row, created_at);
     }
     row.slug = Set(unique_slug(&txn, &input.title).await?);
+    let tags = match &input.tags {
+        Some(names) => taxonomy::ensure_tags(&txn, names).await?,
+        None => Vec::new(),
+    };
+    row.tag_ids = Set(joined_ids(&tags));
     let post = row.insert(&txn).await.map_err(|err| {
         AppError::unique_violation(
             err,
@@ -470,9 +480,7 @@ pub async fn create(
             "A post with this slug was just created; retry",
         )
     })?;
-    if let Some(tags) = &input.tags {
-        replace_tags(&txn, &post.id, tags).await?;
-    }
+    link_tags(&txn, &post.id, &tags).await?;
     let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
     txn.commit().await?;
     state.list_totals.forget();
@@ -546,9 +554,16 @@ pub async fn update(
     }
     row.updated_at = Set(updated_at);
     let txn = state.db.begin().await?;
+    let tags = match &input.tags {
+        Some(names) => Some(taxonomy::ensure_tags(&txn, names).await?),
+        None => None,
+    };
+    if let Some(tags) = &tags {
+        row.tag_ids = Set(joined_ids(tags));
+    }
     let post = row.update(&txn).await?;
-    if let Some(tags) = &input.tags {
-        replace_tags(&txn, &post_id, tags).await?;
+    if let Some(tags) = &tags {
+        link_tags(&txn, &post_id, tags).await?;
     }
     let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
     txn.commit().await?;
@@ -700,20 +715,30 @@ async fn unique_slug(db: &impl ConnectionTrait, title: &str) -> AppResult<String
     Ok(format!("{base}-{suffix}"))
 }
 
-/// Sets the tags of a post to exactly `names`.
-async fn replace_tags(db: &impl ConnectionTrait, post_id: &str, names: &[String]) -> AppResult<()> {
+/// Links the post `post_id` to exactly `tags` (the links tag filters search).
+async fn link_tags(db: &impl ConnectionTrait, post_id: &str, tags: &[tag::Model]) -> AppResult<()> {
     post_tag::Entity::delete_many()
         .filter(post_tag::Column::PostId.eq(post_id))
         .exec(db)
         .await?;
-    let tags = taxonomy::ensure_tags(db, names).await?;
     if tags.is_empty() {
         return Ok(());
     }
-    let links = tags.into_iter().map(|tag| post_tag::ActiveModel {
+    let links = tags.iter().map(|tag| post_tag::ActiveModel {
         post_id: Set(post_id.to_owned()),
-        tag_id: Set(tag.id),
+        tag_id: Set(tag.id.clone()),
     });
     post_tag::Entity::insert_many(links).exec(db).await?;
     Ok(())
+}
+
+/// The ids of `tags` as a post row keeps them (see [`tag_ids`]).
+pub fn joined_ids(tags: &[tag::Model]) -> String {
+    let ids: Vec<&str> = tags.iter().map(|tag| tag.id.as_str()).collect();
+    ids.join(",")
+}
+
+/// The ids of the tags of the post `row`.
+pub fn tag_ids(row: &post::Model) -> impl Iterator<Item = &str> {
+    row.tag_ids.split(',').filter(|id| !id.is_empty())
 }

@@ -28,7 +28,7 @@ const TAG_LIST_LIMIT: u64 = 500;
 /// A category as the API shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
 #[schemars(rename = "Category")]
-#[graphql(name = "Category")]
+#[graphql(name = "Category", serial)]
 pub struct CategoryView {
     pub id: String,
     pub name: String,
@@ -50,7 +50,7 @@ impl From<category::Model> for CategoryView {
 /// A tag as the API shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
 #[schemars(rename = "Tag")]
-#[graphql(name = "Tag")]
+#[graphql(name = "Tag", serial)]
 pub struct TagView {
     pub id: String,
     pub name: String,
@@ -229,40 +229,16 @@ impl TagCache {
     }
 }
 
-/// The tags of each post, by name: the links in one statement, the tags from
-/// [`TagCache`] (one more statement for those it lacks).
-pub async fn tags_by_post_ids(
-    state: &AppState,
-    post_ids: &[String],
-) -> AppResult<HashMap<String, Vec<TagView>>> {
-    let mut tags: HashMap<String, Vec<TagView>> =
-        post_ids.iter().map(|id| (id.clone(), Vec::new())).collect();
-    if post_ids.is_empty() {
-        return Ok(tags);
-    }
-    let links: Vec<(String, String)> = post_tag::Entity::find()
-        .select_only()
-        .column(post_tag::Column::PostId)
-        .column(post_tag::Column::TagId)
-        .filter(post_tag::Column::PostId.is_in(post_ids.iter().cloned()))
-        .into_tuple()
-        .all(&state.db)
-        .await?;
-    let mut tag_ids: Vec<String> = links.iter().map(|(_, tag_id)| tag_id.clone()).collect();
-    tag_ids.sort_unstable();
-    tag_ids.dedup();
-    let by_id = state.tags.by_ids(&state.db, &tag_ids).await?;
-    for (post_id, tag_id) in links {
-        if let (Some(list), Some(tag)) = (tags.get_mut(&post_id), by_id.get(&tag_id)) {
-            list.push(tag.clone());
-        }
-    }
-    // Each post has a handful of tags: sorted here rather than by SQL, by byte order on
-    // every backend.
-    for list in tags.values_mut() {
-        list.sort_by(|a, b| a.name.cmp(&b.name));
-    }
-    Ok(tags)
+/// Tags by id, from [`TagCache`] (one statement for those it lacks; ids of no tag
+/// are left out).
+pub async fn tags_by_ids(state: &AppState, ids: &[String]) -> AppResult<HashMap<String, TagView>> {
+    state.tags.by_ids(&state.db, ids).await
+}
+
+/// Puts a post's tags in the order every API shows them: by name, in byte order on
+/// every backend (a post has a handful, so they are sorted here rather than by SQL).
+pub fn sort_tags(tags: &mut [TagView]) {
+    tags.sort_by(|a, b| a.name.cmp(&b.name));
 }
 
 /// The category with this slug or id, if any.

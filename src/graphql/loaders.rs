@@ -141,9 +141,9 @@ pub struct UserById(pub String);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CategoryById(pub String);
 
-/// The tags of a post, by post id.
+/// A tag by id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct TagsOfPost(pub String);
+pub struct TagById(pub String);
 
 /// The profile of an account, by user id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -155,8 +155,15 @@ pub struct StatsOfUser(pub String);
 
 /// Implements [`Loader`] for a key newtype over a batch expression that reads
 /// `state` (the [`AppState`]) and `ids` (the keys' ids) and yields a map by id.
+/// The key also borrows as its id, so maps keyed by it are searched by `&str`.
 macro_rules! batch_loader {
     ($key:ident => $value:ty, |$state:ident, $ids:ident| $batch:expr) => {
+        impl std::borrow::Borrow<str> for $key {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl Loader<$key> for DbLoader {
             type Value = $value;
             type Error = async_graphql::Error;
@@ -176,7 +183,7 @@ macro_rules! batch_loader {
 
 batch_loader!(UserById => Arc<user::Model>, |state, ids| users::users_by_ids(&state.db, ids));
 batch_loader!(CategoryById => CategoryView, |state, ids| taxonomy::categories_by_ids(state, ids));
-batch_loader!(TagsOfPost => Arc<[TagView]>, |state, ids| taxonomy::tags_by_post_ids(state, ids));
+batch_loader!(TagById => TagView, |state, ids| taxonomy::tags_by_ids(state, ids));
 batch_loader!(ProfileOfUser => ProfileView, |state, ids| users::profiles_by_user_ids(&state.db, ids));
 batch_loader!(StatsOfUser => UserStats, |state, ids| users::stats_by_user_ids(&state.db, ids));
 

@@ -2,7 +2,7 @@
 //! the request's DataLoader, or, for the posts of a listed page, from what the page
 //! loaded for all of them at once; scalar shapes are shared with REST from `domain`.
 
-use std::{collections::HashMap, hash::Hash, sync::Arc};
+use std::{borrow::Borrow, collections::HashMap, hash::Hash, sync::Arc};
 
 use async_graphql::{
     ComplexObject, Context, InputValueError, InputValueResult, Object, ResultExt, Scalar,
@@ -17,7 +17,7 @@ use super::{
     context::{ContextExt, connection_window},
     cursor::CursorConnection,
     loaders::{
-        CategoryById, DbLoader, ProfileOfUser, StatsOfUser, TagsOfPost, UserById, load_selected,
+        CategoryById, DbLoader, ProfileOfUser, StatsOfUser, TagById, UserById, load_selected,
     },
     social,
 };
@@ -28,7 +28,7 @@ use crate::{
         pagination::PageWindow,
         posts::{self, PostCounts},
         sessions::Session,
-        taxonomy::{CategoryView, TagView},
+        taxonomy::{self, CategoryView, TagView},
         users::{ProfileView, UserStats, may_see_email},
     },
 };
@@ -107,7 +107,7 @@ pub async fn post_connection(
 pub struct PageFields {
     authors: HashMap<UserById, Arc<user::Model>>,
     categories: HashMap<CategoryById, CategoryView>,
-    tags: HashMap<TagsOfPost, Arc<[TagView]>>,
+    tags: HashMap<TagById, TagView>,
 }
 
 /// Loads, for all `rows` at once, the nested post fields the selection under
@@ -128,7 +128,9 @@ async fn prefetch_post_fields(
                 .filter_map(|row| row.category_id.clone().map(CategoryById))
         }),
         load_selected(node.field("tags").exists(), loader, || {
-            rows.iter().map(|row| TagsOfPost(row.id.clone()))
+            rows.iter()
+                .flat_map(posts::tag_ids)
+                .map(|id| TagById(id.to_owned()))
         }),
     )?;
     // Comments and reactions share key types (users, reaction counts) with the levels
@@ -234,7 +236,7 @@ impl User {
         let (rows, total) = posts::list_by_author(state, ctx.caller()?, &self.row.id, probe)
             .await
             .extend()?;
-        post_connection(ctx, rows, window, total).await
+        Box::pin(post_connection(ctx, rows, window, total)).await
     }
     /// Accounts following this one, newest follow first.
     #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
@@ -244,7 +246,14 @@ impl User {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CursorConnection<User>> {
-        social::follow_connection(ctx, &self.row.id, FollowList::Followers, first, after).await
+        Box::pin(social::follow_connection(
+            ctx,
+            &self.row.id,
+            FollowList::Followers,
+            first,
+            after,
+        ))
+        .await
     }
     /// Accounts this one follows, newest follow first.
     #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
@@ -254,11 +263,18 @@ impl User {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CursorConnection<User>> {
-        social::follow_connection(ctx, &self.row.id, FollowList::Following, first, after).await
+        Box::pin(social::follow_connection(
+            ctx,
+            &self.row.id,
+            FollowList::Following,
+            first,
+            after,
+        ))
+        .await
     }
     /// Whether the signed-in account follows this one (null when anonymous).
     async fn followed_by_viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
-        social::followed_by_viewer(ctx, &self.row.id).await
+        Box::pin(social::followed_by_viewer(ctx, &self.row.id)).await
     }
 }
 
@@ -283,23 +299,26 @@ impl Post {
         }
     }
 
-    /// The value `pick` finds in the page, else the one the request's loader finds
-    /// for `key`.
+    /// The value `pick` finds in the page for `id`, else the one the request's loader
+    /// finds for the key `key` makes of `id`.
     async fn nested<K, V>(
         &self,
         ctx: &Context<'_>,
-        key: K,
+        id: &str,
         pick: impl FnOnce(&PageFields) -> &HashMap<K, V>,
+        key: impl FnOnce(String) -> K,
     ) -> async_graphql::Result<Option<V>>
     where
-        K: Send + Sync + Hash + Eq + Clone + 'static,
+        K: Send + Sync + Hash + Eq + Clone + Borrow<str> + 'static,
         V: Clone,
         DbLoader: Loader<K, Value = V, Error = async_graphql::Error>,
     {
-        if let Some(value) = self.page.as_deref().and_then(|page| pick(page).get(&key)) {
+        if let Some(value) = self.page.as_deref().and_then(|page| pick(page).get(id)) {
             return Ok(Some(value.clone()));
         }
-        ctx.loader()?.load_one(key).await
+        // Boxed: the future of every selected field is as large as the largest resolver
+        // future of the object, and most posts never come here.
+        Box::pin(ctx.loader()?.load_one(key(id.to_owned()))).await
     }
 }
 
@@ -346,23 +365,34 @@ impl Post {
         self.row.published_at.map(Timestamp)
     }
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let key = UserById(self.row.author_id.clone());
-        let row = self.nested(ctx, key, |page| &page.authors).await?;
+        let author_id = &self.row.author_id;
+        let row = self
+            .nested(ctx, author_id, |page| &page.authors, UserById)
+            .await?;
         row.map(|row| User::for_caller(ctx, row)).transpose()
     }
     async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CategoryView>> {
         match &self.row.category_id {
             Some(id) => {
-                let key = CategoryById(id.clone());
-                self.nested(ctx, key, |page| &page.categories).await
+                self.nested(ctx, id, |page| &page.categories, CategoryById)
+                    .await
             }
             None => Ok(None),
         }
     }
-    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<[TagView]>> {
-        let key = TagsOfPost(self.row.id.clone());
-        let tags = self.nested(ctx, key, |page| &page.tags).await?;
-        Ok(tags.unwrap_or_else(|| Arc::new([])))
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagView>> {
+        let ids = posts::tag_ids(&self.row);
+        let mut tags: Vec<TagView> = match self.page.as_deref() {
+            Some(page) => ids.filter_map(|id| page.tags.get(id).cloned()).collect(),
+            None => {
+                let keys = ids.map(|id| TagById(id.to_owned()));
+                // Boxed for the reason given in `nested`.
+                let found = Box::pin(ctx.loader()?.load_many(keys)).await?;
+                found.into_values().collect()
+            }
+        };
+        taxonomy::sort_tags(&mut tags);
+        Ok(tags)
     }
     /// Top-level comments, oldest first.
     #[graphql(complexity = "super::context::connection_complexity(first, child_complexity)")]
@@ -373,7 +403,10 @@ impl Post {
         after: Option<String>,
     ) -> async_graphql::Result<CursorConnection<super::comments::Comment>> {
         let thread = super::comments::comments_of(&self.row.id, self.row.comment_count);
-        super::comments::comment_connection(ctx, thread, first, after).await
+        Box::pin(super::comments::comment_connection(
+            ctx, thread, first, after,
+        ))
+        .await
     }
     /// Reactions on the post.
     async fn reactions(
@@ -381,7 +414,7 @@ impl Post {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<super::reactions::ReactionSummary> {
         let target = crate::domain::reactions::ReactionTarget::Post(self.row.id.clone());
-        super::reactions::reaction_summary(ctx, target).await
+        Box::pin(super::reactions::reaction_summary(ctx, target)).await
     }
 }
 

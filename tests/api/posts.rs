@@ -8,6 +8,7 @@ use axum::{
 };
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta, Utc};
 use entity::post;
+use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use sparkle_universe::domain::posts::trending_weight;
@@ -1273,6 +1274,13 @@ async fn author_updates_title_content_and_tags() {
         list(&app, "tag=old").await["items"] == json!([]),
         "the old tag no longer lists the post"
     );
+    assert_eq!(
+        each(&list(&app, "tag=fresh").await["items"], "/id"),
+        [&created["id"]],
+        "the new tags list it"
+    );
+    let listed = gql_posts(&app, r#"tag: "new""#).await;
+    assert_eq!(tag_names(&nodes(&listed)[0]["tags"]), ["Fresh", "New"]);
 
     let cleared = put(
         &app,
@@ -1283,6 +1291,34 @@ async fn author_updates_title_content_and_tags() {
     .await;
     assert_eq!(cleared.data(200)["tags"], json!([]));
     assert_eq!(cleared.data(200)["category"], Value::Null);
+    assert_eq!(list(&app, "tag=fresh").await["items"], json!([]));
+    assert_eq!(nodes(&gql_posts(&app, "").await)[0]["tags"], json!([]));
+}
+
+#[tokio::test]
+async fn posts_stored_before_tag_ids_were_kept_get_them_from_their_links() {
+    let app = TestApp::new().await;
+    let alice = app.register("alice").await;
+    let tagged = app
+        .create_post(
+            &alice.token,
+            with(published("Tagged"), json!({ "tags": ["Beta", "Alpha"] })),
+        )
+        .await;
+    let untagged = app.create_post(&alice.token, published("Untagged")).await;
+
+    // Back to the schema before posts kept their tag ids, and forward again.
+    Migrator::down(&app.state.db, Some(1))
+        .await
+        .expect("undo the last migration");
+    Migrator::up(&app.state.db, None)
+        .await
+        .expect("migrate again");
+
+    let stored = read(&app, &id(&tagged), None).await;
+    assert_eq!(tag_names(&stored.data(200)["tags"]), ["Alpha", "Beta"]);
+    let stored = read(&app, &id(&untagged), None).await;
+    assert_eq!(stored.data(200)["tags"], json!([]));
 }
 
 #[tokio::test]
