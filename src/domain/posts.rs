@@ -302,12 +302,14 @@ pub async fn detail_view(state: &AppState, row: post::Model) -> AppResult<PostDe
     let mut tags: Vec<TagView> = taxonomy::tags_by_ids(state, &tag_ids)
         .await?
         .into_values()
+        .map(|tag| TagView::clone(&tag))
         .collect();
     taxonomy::sort_tags(&mut tags);
     let category = match &row.category_id {
         Some(id) => taxonomy::categories_by_ids(state, std::slice::from_ref(id))
             .await?
-            .remove(id),
+            .remove(id)
+            .map(|category| CategoryView::clone(&category)),
         None => None,
     };
     let post = post_views(state, std::slice::from_ref(&row))

@@ -1,6 +1,7 @@
 //! Categories and tags: the ways posts are filed and found.
 
 use std::{
+    borrow::Borrow,
     collections::HashMap,
     num::NonZeroUsize,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
@@ -69,8 +70,15 @@ impl From<tag::Model> for TagView {
 
 /// Every category, by name.
 pub async fn list_categories(state: &AppState) -> AppResult<Vec<CategoryView>> {
-    Ok(state.categories.read(&state.db).await?.0.to_vec())
+    let (categories, _) = state.categories.read(&state.db).await?;
+    Ok(categories
+        .iter()
+        .map(|category| CategoryView::clone(category))
+        .collect())
 }
+
+/// Every category by name, each shared by the lists and pages that show it.
+type Categories = Arc<[Arc<CategoryView>]>;
 
 /// Every category, remembered for a while. Categories are the fixed sections of the
 /// site (no API writes them), yet nearly every post read shows one; keeping them in
@@ -79,7 +87,7 @@ pub async fn list_categories(state: &AppState) -> AppResult<Vec<CategoryView>> {
 /// `sparkle seed-demo`, say) is never missed.
 pub struct CategoryCache {
     ttl: Duration,
-    remembered: Mutex<Option<(Arc<[CategoryView]>, Instant)>>,
+    remembered: Mutex<Option<(Categories, Instant)>>,
 }
 
 impl CategoryCache {
@@ -92,7 +100,7 @@ impl CategoryCache {
     }
 
     /// Every category by name, and whether it came from memory.
-    async fn read(&self, db: &impl ConnectionTrait) -> AppResult<(Arc<[CategoryView]>, bool)> {
+    async fn read(&self, db: &impl ConnectionTrait) -> AppResult<(Categories, bool)> {
         let fresh = self
             .lock()
             .as_ref()
@@ -105,7 +113,10 @@ impl CategoryCache {
             .order_by_asc(category::Column::Name)
             .all(db)
             .await?;
-        let categories: Arc<[CategoryView]> = rows.into_iter().map(CategoryView::from).collect();
+        let categories: Categories = rows
+            .into_iter()
+            .map(|row| Arc::new(CategoryView::from(row)))
+            .collect();
         if !self.ttl.is_zero() {
             *self.lock() = Some((categories.clone(), Instant::now()));
         }
@@ -118,7 +129,7 @@ impl CategoryCache {
     async fn lookup<T>(
         &self,
         db: &impl ConnectionTrait,
-        find: impl Fn(&[CategoryView]) -> (T, bool),
+        find: impl Fn(&[Arc<CategoryView>]) -> (T, bool),
     ) -> AppResult<T> {
         let (categories, from_memory) = self.read(db).await?;
         let (found, complete) = find(&categories);
@@ -130,7 +141,7 @@ impl CategoryCache {
         Ok(find(&categories).0)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<(Arc<[CategoryView]>, Instant)>> {
+    fn lock(&self) -> MutexGuard<'_, Option<(Categories, Instant)>> {
         self.remembered
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -151,14 +162,14 @@ pub async fn list_tags(db: &impl ConnectionTrait) -> AppResult<Vec<TagView>> {
 pub async fn categories_by_ids(
     state: &AppState,
     ids: &[String],
-) -> AppResult<HashMap<String, CategoryView>> {
+) -> AppResult<HashMap<String, Arc<CategoryView>>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     state
         .categories
         .lookup(&state.db, |categories| {
-            let found: HashMap<String, CategoryView> = categories
+            let found: HashMap<String, Arc<CategoryView>> = categories
                 .iter()
                 .filter(|category| ids.contains(&category.id))
                 .map(|category| (category.id.clone(), category.clone()))
@@ -172,7 +183,7 @@ pub async fn categories_by_ids(
 /// Tags by id, remembered. A tag is never changed or deleted once created, so a
 /// remembered tag never goes stale; only how many are kept is bounded.
 pub struct TagCache {
-    remembered: Option<Mutex<LruCache<String, TagView>>>,
+    remembered: Option<Mutex<LruCache<String, Arc<TagView>>>>,
 }
 
 impl TagCache {
@@ -189,7 +200,7 @@ impl TagCache {
         &self,
         db: &impl ConnectionTrait,
         ids: &[String],
-    ) -> AppResult<HashMap<String, TagView>> {
+    ) -> AppResult<HashMap<String, Arc<TagView>>> {
         let mut found = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         {
@@ -212,7 +223,7 @@ impl TagCache {
             .await?;
         let mut remembered = self.lock();
         for row in rows {
-            let tag = TagView::from(row);
+            let tag = Arc::new(TagView::from(row));
             if let Some(cache) = remembered.as_mut() {
                 cache.put(tag.id.clone(), tag.clone());
             }
@@ -222,7 +233,7 @@ impl TagCache {
     }
 
     /// The remembered tags, locked; `None` when none are kept.
-    fn lock(&self) -> Option<MutexGuard<'_, LruCache<String, TagView>>> {
+    fn lock(&self) -> Option<MutexGuard<'_, LruCache<String, Arc<TagView>>>> {
         self.remembered
             .as_ref()
             .map(|cache| cache.lock().unwrap_or_else(PoisonError::into_inner))
@@ -231,14 +242,17 @@ impl TagCache {
 
 /// Tags by id, from [`TagCache`] (one statement for those it lacks; ids of no tag
 /// are left out).
-pub async fn tags_by_ids(state: &AppState, ids: &[String]) -> AppResult<HashMap<String, TagView>> {
+pub async fn tags_by_ids(
+    state: &AppState,
+    ids: &[String],
+) -> AppResult<HashMap<String, Arc<TagView>>> {
     state.tags.by_ids(&state.db, ids).await
 }
 
 /// Puts a post's tags in the order every API shows them: by name, in byte order on
 /// every backend (a post has a handful, so they are sorted here rather than by SQL).
-pub fn sort_tags(tags: &mut [TagView]) {
-    tags.sort_by(|a, b| a.name.cmp(&b.name));
+pub fn sort_tags(tags: &mut [impl Borrow<TagView>]) {
+    tags.sort_by(|a, b| a.borrow().name.cmp(&b.borrow().name));
 }
 
 /// The category with this slug or id, if any.
@@ -249,7 +263,7 @@ pub async fn find_category(state: &AppState, slug_or_id: &str) -> AppResult<Opti
             let found = categories
                 .iter()
                 .find(|category| category.slug == slug_or_id || category.id == slug_or_id)
-                .cloned();
+                .map(|category| CategoryView::clone(category));
             let complete = found.is_some();
             (found, complete)
         })

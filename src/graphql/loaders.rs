@@ -182,8 +182,8 @@ macro_rules! batch_loader {
 }
 
 batch_loader!(UserById => Arc<user::Model>, |state, ids| users::users_by_ids(&state.db, ids));
-batch_loader!(CategoryById => CategoryView, |state, ids| taxonomy::categories_by_ids(state, ids));
-batch_loader!(TagById => TagView, |state, ids| taxonomy::tags_by_ids(state, ids));
+batch_loader!(CategoryById => Arc<CategoryView>, |state, ids| taxonomy::categories_by_ids(state, ids));
+batch_loader!(TagById => Arc<TagView>, |state, ids| taxonomy::tags_by_ids(state, ids));
 batch_loader!(ProfileOfUser => ProfileView, |state, ids| users::profiles_by_user_ids(&state.db, ids));
 batch_loader!(StatsOfUser => UserStats, |state, ids| users::stats_by_user_ids(&state.db, ids));
 

@@ -106,8 +106,8 @@ pub async fn post_connection(
 /// resolvers find theirs here, without a loader lookup per field.
 pub struct PageFields {
     authors: HashMap<UserById, Arc<user::Model>>,
-    categories: HashMap<CategoryById, CategoryView>,
-    tags: HashMap<TagById, TagView>,
+    categories: HashMap<CategoryById, Arc<CategoryView>>,
+    tags: HashMap<TagById, Arc<TagView>>,
 }
 
 /// Loads, for all `rows` at once, the nested post fields the selection under
@@ -371,7 +371,10 @@ impl Post {
             .await?;
         row.map(|row| User::for_caller(ctx, row)).transpose()
     }
-    async fn category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CategoryView>> {
+    async fn category(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Arc<CategoryView>>> {
         match &self.row.category_id {
             Some(id) => {
                 self.nested(ctx, id, |page| &page.categories, CategoryById)
@@ -380,9 +383,9 @@ impl Post {
             None => Ok(None),
         }
     }
-    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TagView>> {
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Arc<TagView>>> {
         let ids = posts::tag_ids(&self.row);
-        let mut tags: Vec<TagView> = match self.page.as_deref() {
+        let mut tags: Vec<Arc<TagView>> = match self.page.as_deref() {
             Some(page) => ids.filter_map(|id| page.tags.get(id).cloned()).collect(),
             None => {
                 let keys = ids.map(|id| TagById(id.to_owned()));
