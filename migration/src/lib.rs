@@ -6,6 +6,7 @@ mod columns;
 mod m20261125_000001_foundation;
 mod m20261125_000002_conversation;
 mod m20261129_000003_post_tag_ids;
+mod m20261129_000004_post_rank_indexes;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_conversation::Migration),
             Box::new(m20261129_000003_post_tag_ids::Migration),
+            Box::new(m20261129_000004_post_rank_indexes::Migration),
         ]
     }
 }

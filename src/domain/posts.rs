@@ -33,10 +33,14 @@ use crate::{
 pub const MAX_CONTENT_CHARS: usize = 100_000;
 /// Trending considers posts published this many days ago at most.
 const TRENDING_WINDOW_DAYS: i64 = 7;
-/// The popularity score, in SQL.
-const POPULAR_SCORE_SQL: &str = r#"("views" * 0.1 + "reaction_count" * 2 + "comment_count" * 3)"#;
-/// The trending score (up to a factor shared by all posts), in SQL.
-const TRENDING_SCORE_SQL: &str =
+/// The popularity score, in SQL. Index `idx_posts_popular` holds this exact
+/// expression (a planner uses an expression index only for the same expression):
+/// change both together.
+pub const POPULAR_SCORE_SQL: &str =
+    r#"("views" * 0.1 + "reaction_count" * 2 + "comment_count" * 3)"#;
+/// The trending score (up to a factor shared by all posts), in SQL. Index
+/// `idx_posts_trending` holds this exact expression: change both together.
+pub const TRENDING_SCORE_SQL: &str =
     r#"(("views" * 0.1 + "reaction_count" * 2 + "comment_count" * 3) * "trending_weight")"#;
 
 /// List order.
