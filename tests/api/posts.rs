@@ -8,7 +8,7 @@ use axum::{
 };
 use chrono::{DateTime, FixedOffset, SecondsFormat, TimeDelta, Utc};
 use entity::post;
-use migration::{MigrationName, Migrator, MigratorTrait};
+use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, Statement, TransactionTrait,
 };
