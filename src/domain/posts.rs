@@ -449,6 +449,10 @@ pub async fn create(
     let excerpt =
         trimmed_non_empty(input.excerpt).unwrap_or_else(|| derive_excerpt(&input.content));
     let txn = state.db.begin().await?;
+    let tags = match &input.tags {
+        Some(names) => taxonomy::ensure_tags(&txn, names).await?,
+        None => Vec::new(),
+    };
     let mut row = post::ActiveModel {
         id: Set(new_id()),
         slug: Set(String::new()),
@@ -465,7 +469,7 @@ pub async fn create(
         trending_weight: Set(0.0),
         author_id: Set(viewer.id.clone()),
         category_id: Set(category_id.flatten()),
-        tag_ids: Set(String::new()),
+        tag_ids: Set(joined_ids(&tags)),
         created_at: Set(created_at),
         updated_at: Set(created_at),
         deleted_at: Set(None),
@@ -474,11 +478,6 @@ pub async fn create(
         publish(&mut row, created_at);
     }
     row.slug = Set(unique_slug(&txn, &input.title).await?);
-    let tags = match &input.tags {
-        Some(names) => taxonomy::ensure_tags(&txn, names).await?,
-        None => Vec::new(),
-    };
-    row.tag_ids = Set(joined_ids(&tags));
     let post = row.insert(&txn).await.map_err(|err| {
         AppError::unique_violation(
             err,
@@ -569,6 +568,10 @@ pub async fn update(
     }
     let post = row.update(&txn).await?;
     if let Some(tags) = &tags {
+        post_tag::Entity::delete_many()
+            .filter(post_tag::Column::PostId.eq(&post_id))
+            .exec(&txn)
+            .await?;
         link_tags(&txn, &post_id, tags).await?;
     }
     let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
@@ -721,12 +724,8 @@ async fn unique_slug(db: &impl ConnectionTrait, title: &str) -> AppResult<String
     Ok(format!("{base}-{suffix}"))
 }
 
-/// Links the post `post_id` to exactly `tags` (the links tag filters search).
+/// Links the post `post_id` to `tags` (the links tag filters search).
 async fn link_tags(db: &impl ConnectionTrait, post_id: &str, tags: &[tag::Model]) -> AppResult<()> {
-    post_tag::Entity::delete_many()
-        .filter(post_tag::Column::PostId.eq(post_id))
-        .exec(db)
-        .await?;
     if tags.is_empty() {
         return Ok(());
     }
