@@ -1,36 +1,119 @@
 //! The HTTP application: REST, GraphQL, health checks and the layers around them.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, Request, State},
-    http::{HeaderValue, StatusCode},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
 };
-use tower_http::trace::TraceLayer;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::RequestBodyTimeoutLayer,
+    trace::TraceLayer,
+};
 
 use crate::{auth, db::SqlCounter, error::AppError, graphql, rest, state::AppState};
 
 /// The whole application over `state`; tests drive this same router.
+///
+/// Health checks sit outside the credentials layer, so monitors are never rate
+/// limited. Every response says `nosniff`, and is `no-store` unless it chose its own
+/// caching (API answers carry tokens and private data; static assets are cacheable).
 pub fn app(state: AppState) -> Router {
     let schema = graphql::schema(&state);
-    Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
+    let config = &state.config;
+    let api = Router::new()
         .merge(rest::router())
         .merge(graphql::router(schema))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::credentials_layer,
         ))
-        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(middleware::from_fn(refuse_nul_in_path));
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .merge(api)
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            config.body_read_timeout_secs.max(1),
+        )))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_oversized_body,
+        ))
+        .layer(cors(&config.cors_allowed_origins))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(middleware::from_fn(sql_budget))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Cross-origin access for exactly `origins` (none: no CORS headers at all, so
+/// browsers keep other sites out). Tokens travel in `Authorization`, not cookies,
+/// so credentials mode is not needed.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter(|origin| !origin.is_empty())
+        .filter_map(|origin| HeaderValue::from_str(origin.trim_end_matches('/')).ok())
+        .collect();
+    if origins.is_empty() {
+        return CorsLayer::new();
+    }
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            header::RETRY_AFTER,
+            HeaderName::from_static("server-timing"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Answers 413 at once when the declared `Content-Length` is over the body limit,
+/// before any handler (or the client) spends time on the body.
+async fn refuse_oversized_body(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let limit = u64::try_from(state.config.body_limit_bytes).unwrap_or(u64::MAX);
+    if declared.is_some_and(|length| length > limit) {
+        let mut response = AppError::PayloadTooLarge.into_response();
+        // The unread body would otherwise keep the connection busy.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    next.run(request).await
 }
 
 #[derive(serde::Serialize)]
@@ -60,6 +143,19 @@ async fn ready(State(state): State<AppState>) -> Response {
 
 async fn not_found() -> AppError {
     AppError::NotFound("Route")
+}
+
+/// No id, slug or username holds a NUL character, so a path with one names nothing
+/// (and would fail on PostgreSQL, which cannot compare text holding it).
+async fn refuse_nul_in_path(request: Request, next: Next) -> Response {
+    if request.uri().path().contains("%00") {
+        return AppError::NotFound("Resource").into_response();
+    }
+    next.run(request).await
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }
 
 /// Counts the SQL statements a request runs and reports them, with the total time,

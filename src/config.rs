@@ -69,6 +69,22 @@ pub struct Config {
     /// Largest accepted request body, in bytes (REST and GraphQL).
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
     pub body_limit_bytes: usize,
+    /// Seconds a client has to send a request's headers, counted from when the
+    /// connection opens or the previous response ends (so also the idle keep-alive time).
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may go without sending a byte before the request fails.
+    #[arg(long, env = "BODY_READ_TIMEOUT_SECS", default_value_t = 15)]
+    pub body_read_timeout_secs: u64,
+    /// Most connections open at once from one client address (trusted proxies exempt).
+    #[arg(long, env = "MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
+    /// Proxies (comma-separated CIDRs) whose `X-Forwarded-For` names the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Browser origins (comma-separated, exact) allowed to call the APIs across sites.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
+    pub cors_allowed_origins: Vec<String>,
     /// Milliseconds a post-list total is remembered (writes on this instance forget it at once).
     #[arg(long, env = "LIST_TOTAL_CACHE_MS", default_value_t = 2_000)]
     pub list_total_cache_ms: u64,

@@ -1,5 +1,18 @@
-//! Database connection (SQLite by default, PostgreSQL by URL), migrations, and the
-//! per-request SQL statement counter behind the `Server-Timing` header.
+//! Database connections (SQLite by default, PostgreSQL by URL), migrations, write
+//! transactions, and the per-request SQL statement counter behind the `Server-Timing`
+//! header.
+//!
+//! # Writes on SQLite
+//!
+//! SQLite has one writer at a time. A deferred transaction that reads and then writes
+//! cannot upgrade its lock once another connection has written: it fails at once with
+//! `database is locked`, which the busy timeout does not cover. So every write goes
+//! through [`Databases::writer`]: on SQLite a pool of exactly one connection whose
+//! transactions begin `IMMEDIATE` (taking the write lock when they begin, so another
+//! process writing to the same file makes them wait, never fail), beside the pool of
+//! readers, which WAL lets read while the writer writes. Concurrent writers of this
+//! process queue for the writer connection instead of sleeping in SQLite's busy
+//! handler. On PostgreSQL the writer is the same pool as the readers.
 
 use std::{
     future::Future,
@@ -11,7 +24,10 @@ use std::{
 };
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use tokio::task::futures::TaskLocalFuture;
 
 tokio::task_local! {
@@ -43,14 +59,63 @@ fn record_statement() {
     let _ = STATEMENTS.try_with(|counter| counter.0.fetch_add(1, Ordering::Relaxed));
 }
 
-/// Connects, tunes the connection for its backend and applies pending migrations.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+/// The connections of one database: readers, and the connection every write goes
+/// through (see the module documentation).
+#[derive(Clone)]
+pub struct Databases {
+    /// Reads (and, on PostgreSQL, writes too: the same pool as `writer`).
+    pub reader: DatabaseConnection,
+    /// Writes: on SQLite one connection, so writers queue instead of failing.
+    pub writer: DatabaseConnection,
+}
+
+/// Begins a write transaction on `writer` (a [`Databases::writer`]); on SQLite it
+/// takes the write lock at once (`BEGIN IMMEDIATE`).
+pub async fn begin_write(writer: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    writer
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+}
+
+/// Connects (readers and writer), tunes the connections for their backend and applies
+/// pending migrations.
+pub async fn connect(url: &str, max_connections: u32) -> Result<Databases, DbErr> {
     let is_sqlite = url.starts_with("sqlite:");
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if in_memory {
+        // An in-memory SQLite database lives exactly as long as its one connection,
+        // which therefore reads and writes.
+        let only = open(url, 1, true).await?;
+        Migrator::up(&only, None).await?;
+        return Ok(Databases {
+            reader: only.clone(),
+            writer: only,
+        });
+    }
+    let reader = open(url, max_connections, false).await?;
+    let writer = if is_sqlite {
+        open(url, 1, false).await?
+    } else {
+        reader.clone()
+    };
+    Migrator::up(&writer, None).await?;
+    Ok(Databases { reader, writer })
+}
+
+/// One pool of up to `max_connections` connections to `url`.
+async fn open(
+    url: &str,
+    max_connections: u32,
+    in_memory: bool,
+) -> Result<DatabaseConnection, DbErr> {
+    let is_sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(if in_memory { 1 } else { max_connections })
-        .min_connections(if in_memory { 1 } else { 0 })
+        .max_connections(max_connections)
+        .min_connections(u32::from(in_memory))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     // sqlx pings a pooled connection before every statement unless told otherwise; that
@@ -62,7 +127,6 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         options.test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     if in_memory {
-        // An in-memory SQLite database lives exactly as long as its one connection.
         options
             .idle_timeout(None::<Duration>)
             .max_lifetime(None::<Duration>);
@@ -80,7 +144,6 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     }
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(|_| record_statement());
-    Migrator::up(&db, None).await?;
     Ok(db)
 }
 

@@ -13,8 +13,10 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod html;
 /// Per-client rate limits.
 pub mod limits;
+pub mod raw_input;
 pub mod realtime;
 pub mod rest;
 pub mod seed;

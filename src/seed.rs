@@ -78,7 +78,7 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
     let mut rng = StdRng::from_os_rng();
     let categories = ensure_categories(state).await?;
     let tag_names: Vec<String> = TAGS.iter().map(|tag| (*tag).to_owned()).collect();
-    let tags = taxonomy::ensure_tags(&state.db, &tag_names).await?;
+    let tags = taxonomy::ensure_tags(&state.writer, &tag_names).await?;
     let password_hash = state.passwords.hash(DEMO_PASSWORD.to_owned()).await?;
     let run: u32 = rng.random_range(0..100_000);
 
@@ -111,7 +111,7 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
                 }
             })
             .collect();
-        user::Entity::insert_many(rows).exec(&state.db).await?;
+        user::Entity::insert_many(rows).exec(&state.writer).await?;
         println!("users {}/{users}", author_ids.len());
     }
     if author_ids.is_empty() {
@@ -177,9 +177,11 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
             })
             .collect();
         written += rows.len();
-        post::Entity::insert_many(rows).exec(&state.db).await?;
+        post::Entity::insert_many(rows).exec(&state.writer).await?;
         if !links.is_empty() {
-            post_tag::Entity::insert_many(links).exec(&state.db).await?;
+            post_tag::Entity::insert_many(links)
+                .exec(&state.writer)
+                .await?;
         }
         println!("posts {written}/{posts}");
     }
@@ -204,7 +206,7 @@ async fn ensure_categories(state: &AppState) -> AppResult<Vec<category::Model>> 
         .collect();
     if !missing.is_empty() {
         category::Entity::insert_many(missing)
-            .exec(&state.db)
+            .exec(&state.writer)
             .await?;
     }
     Ok(category::Entity::find().all(&state.db).await?)

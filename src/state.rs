@@ -2,10 +2,10 @@
 
 use std::{ops::Deref, path::Path, sync::Arc, time::Duration};
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
 use crate::{
-    auth::{PasswordHasher, TokenKeys, new_refresh_secret},
+    auth::{PasswordHasher, TokenKeys, TrustedProxies, new_refresh_secret},
     config::Config,
     db,
     domain::{
@@ -25,10 +25,15 @@ pub struct AppState(Arc<App>);
 /// Everything a request may need.
 pub struct App {
     pub config: Config,
+    /// Reads. Never write through it: SQLite has one writer (see [`db`]).
     pub db: DatabaseConnection,
+    /// Writes: single statements directly, transactions through [`App::begin_write`].
+    pub writer: DatabaseConnection,
     pub tokens: TokenKeys,
     pub passwords: PasswordHasher,
     pub limits: RateLimiters,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     pub events: EventBus,
     pub presence: Presence,
     /// Briefly remembered totals of the public post list.
@@ -48,6 +53,13 @@ impl Deref for AppState {
     }
 }
 
+impl App {
+    /// Begins a write transaction (on SQLite holding the write lock from the start).
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        db::begin_write(&self.writer).await
+    }
+}
+
 impl AppState {
     /// Connects to (and migrates) the configured database and prepares the keys.
     pub async fn new(config: Config) -> AppResult<Self> {
@@ -59,7 +71,8 @@ impl AppState {
 
     /// State over an already connected and migrated database; connects to Redis when
     /// configured and starts the presence bookkeeping.
-    pub async fn with_database(config: Config, db: DatabaseConnection) -> AppResult<Self> {
+    pub async fn with_database(config: Config, databases: db::Databases) -> AppResult<Self> {
+        let db::Databases { reader, writer } = databases;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => load_or_create_secret(&config.data_dir)?,
@@ -72,6 +85,7 @@ impl AppState {
         );
         let passwords = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations)?;
         let limits = RateLimiters::new(&config);
+        let trusted_proxies = TrustedProxies::new(config.trusted_proxies.clone());
         let events = match &config.redis_url {
             Some(url) => EventBus::redis(url, &config.redis_channel)
                 .await
@@ -85,10 +99,12 @@ impl AppState {
         let tags = TagCache::new(config.tag_cache_size);
         Ok(Self(Arc::new(App {
             config,
-            db,
+            db: reader,
+            writer,
             tokens,
             passwords,
             limits,
+            trusted_proxies,
             events,
             presence,
             list_totals,

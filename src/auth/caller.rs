@@ -77,7 +77,11 @@ pub async fn credentials_layer(
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
+        .map(|info| {
+            state
+                .trusted_proxies
+                .client_ip(info.0.ip(), request.headers())
+        });
     let header = request
         .headers()
         .get(header::AUTHORIZATION)

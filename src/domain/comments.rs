@@ -13,7 +13,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, Order,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Alias, Asterisk, Expr, Query, WindowStatement},
 };
 use serde::{Deserialize, Serialize};
@@ -388,7 +388,7 @@ pub async fn create(
     let parent = parent.flatten();
 
     let created_at = now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     if let Some(parent) = &parent {
         // Counting the reply first locks the parent: a concurrent delete then sees it.
         let counted = adjust_counter(&txn, &parent.id, CommentCounter::Replies, 1).await?;
@@ -455,7 +455,7 @@ pub async fn edit(
         updated_at: edited_at,
         ..current
     };
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let updated = comment::Entity::update_many()
         .col_expr(
             comment::Column::Content,
@@ -490,7 +490,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> AppResult<()
             "Only the author or a moderator may delete this comment",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     if remove_if_childless(&txn, &current).await? {
         let mut removed = 1;
         let mut parent_id = current.parent_id.clone();

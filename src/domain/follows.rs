@@ -11,7 +11,7 @@ use entity::{follow, user};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, Query},
 };
 use serde::Serialize;
@@ -68,7 +68,7 @@ pub async fn follow(state: &AppState, caller: &Caller, username: &str) -> AppRes
     let viewer = caller.viewer()?;
     state.limits.follow.check(&caller.rate_key())?;
     let target = followable(state, &viewer.id, username).await?;
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let inserted = follow::Entity::insert(follow::ActiveModel {
         follower_id: Set(viewer.id.clone()),
         following_id: Set(target.id.clone()),
@@ -109,7 +109,7 @@ pub async fn unfollow(
     follow::Entity::delete_many()
         .filter(follow::Column::FollowerId.eq(&viewer.id))
         .filter(follow::Column::FollowingId.eq(&target.id))
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     status(state, &target.id, false).await
 }

@@ -3,7 +3,7 @@
 //! live connections close.
 
 use entity::user;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::Deserialize;
 
 use super::{now, sessions, users};
@@ -57,7 +57,7 @@ pub async fn set_status(
     }
 
     let ends_sessions = !input.status.may_act();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     user::Entity::update_many()
         .col_expr(user::Column::Status, Expr::value(input.status.as_str()))
         .col_expr(user::Column::UpdatedAt, Expr::value(now()))

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::{notification, post, user};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -151,7 +151,7 @@ pub async fn mark_read(
         .col_expr(notification::Column::Read, true.into())
         .col_expr(notification::Column::ReadAt, Some(read_at).into())
         .filter(notification::Column::Id.eq(&row.id))
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     Ok(notification::Model {
         read: true,
@@ -176,7 +176,7 @@ pub async fn mark_all_read(state: &AppState, caller: &Caller) -> AppResult<Marke
         .col_expr(notification::Column::ReadAt, Some(now()).into())
         .filter(notification::Column::UserId.eq(&viewer.id))
         .filter(notification::Column::Read.eq(false))
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     Ok(MarkedRead {
         updated: result.rows_affected,
@@ -241,7 +241,7 @@ pub async fn broadcast(
     let title = input.title.trim().to_owned();
     let message = input.message.trim().to_owned();
     let created_at = now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let mut stored: Vec<notification::Model> = Vec::new();
     let mut after: Option<String> = None;
     loop {

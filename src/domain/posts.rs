@@ -10,8 +10,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use entity::{post, post_tag, tag};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    ExprTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::Expr,
+    ExprTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -345,7 +344,7 @@ pub async fn read(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppRes
         post::Entity::update_many()
             .col_expr(post::Column::Views, Expr::col(post::Column::Views).add(1))
             .filter(post::Column::Id.eq(&row.id))
-            .exec(&state.db)
+            .exec(&state.writer)
             .await?;
         row.views += 1;
     }
@@ -448,7 +447,7 @@ pub async fn create(
     let created_at = now();
     let excerpt =
         trimmed_non_empty(input.excerpt).unwrap_or_else(|| derive_excerpt(&input.content));
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let tags = match &input.tags {
         Some(names) => taxonomy::ensure_tags(&txn, names).await?,
         None => Vec::new(),
@@ -558,7 +557,7 @@ pub async fn update(
         _ => {}
     }
     row.updated_at = Set(updated_at);
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let tags = match &input.tags {
         Some(names) => Some(taxonomy::ensure_tags(&txn, names).await?),
         None => None,
@@ -588,7 +587,7 @@ pub async fn delete(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppR
     ensure_may_edit(viewer, &current)?;
     let mut row: post::ActiveModel = current.into();
     row.deleted_at = Set(Some(now()));
-    row.update(&state.db).await?;
+    row.update(&state.writer).await?;
     state.list_totals.forget();
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use entity::reaction;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, TransactionTrait, TryInsertResult, sea_query::Expr,
+    QueryFilter, QuerySelect, TryInsertResult, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -303,7 +303,7 @@ pub async fn react(
         .rows()
         .add(reaction::Column::UserId.eq(&viewer.id));
 
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let existing = reaction::Entity::find()
         .filter(mine.clone())
         .one(&txn)
@@ -363,7 +363,7 @@ pub async fn unreact(
     state.limits.reaction.check(&caller.rate_key())?;
     let located = Located::find(state, caller, target, Placeholders::Include).await?;
 
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let removed = reaction::Entity::delete_many()
         .filter(
             located

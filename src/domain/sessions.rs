@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 use entity::{login_throttle, refresh_token, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait,
-    QueryFilter, TransactionTrait, sea_query::Expr,
+    QueryFilter, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -171,7 +171,7 @@ pub async fn register(
         created_at: Set(created_at),
         updated_at: Set(created_at),
     }
-    .insert(&state.db)
+    .insert(&state.writer)
     .await
     .map_err(|err| {
         AppError::unique_violation(err, "username", "Email or username is already taken")
@@ -209,7 +209,7 @@ pub async fn login(state: &AppState, caller: &Caller, input: LoginInput) -> AppR
     let account = account.ok_or(AppError::InvalidCredentials)?;
     if throttle.is_some() {
         login_throttle::Entity::delete_by_id(email)
-            .exec(&state.db)
+            .exec(&state.writer)
             .await?;
     }
     if !UserStatus::stored_may_act(&account.status) {
@@ -246,14 +246,15 @@ async fn record_failed_login(
         updated_at: Set(now()),
     };
     if throttle.is_some() {
-        row.update(&state.db).await?;
+        row.update(&state.writer).await?;
     } else {
-        row.insert(&state.db).await?;
+        row.insert(&state.writer).await?;
     }
     Ok(())
 }
 
-/// Exchanges a refresh token for a new pair; reuse of a spent one revokes its family.
+/// Exchanges a refresh token for a new pair; reuse of a spent one ends every session
+/// of the account, access tokens included.
 pub async fn refresh(state: &AppState, input: RefreshInput) -> AppResult<Session> {
     let hash = refresh_secret_hash(&input.refresh_token);
     let token = refresh_token::Entity::find()
@@ -269,11 +270,13 @@ pub async fn refresh(state: &AppState, input: RefreshInput) -> AppResult<Session
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now()))
         .filter(refresh_token::Column::Id.eq(&token.id))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     if claimed.rows_affected != 1 {
-        revoke_family(state, &token.family_id).await?;
-        tracing::warn!(family = %token.family_id, "refresh token reused; session family revoked");
+        // A spent token used again means it was copied: whoever holds the login's
+        // newest tokens may be the thief, so every session ends, access tokens too.
+        end_sessions_of(state, &token.user_id).await?;
+        tracing::warn!(family = %token.family_id, "refresh token reused; every session of the account ended");
         return Err(AppError::Unauthorized(
             "Refresh token already used; session revoked",
         ));
@@ -293,13 +296,7 @@ pub async fn refresh(state: &AppState, input: RefreshInput) -> AppResult<Session
 pub async fn logout(state: &AppState, caller: &Caller, input: LogoutInput) -> AppResult<()> {
     let viewer = caller.viewer()?;
     if input.all_sessions {
-        let txn = state.db.begin().await?;
-        end_all_sessions(&txn, &viewer.id).await?;
-        txn.commit().await?;
-        state.events.publish(Event::SessionsEnded {
-            user_id: viewer.id.clone(),
-        });
-        return Ok(());
+        return end_sessions_of(state, &viewer.id).await;
     }
     let Some(secret) = input.refresh_token else {
         return Err(AppError::field(
@@ -336,12 +333,23 @@ pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: &str) -> AppRe
     Ok(())
 }
 
+/// Ends every session of `user_id` and tells every instance (live sockets close).
+async fn end_sessions_of(state: &AppState, user_id: &str) -> AppResult<()> {
+    let txn = state.begin_write().await?;
+    end_all_sessions(&txn, user_id).await?;
+    txn.commit().await?;
+    state.events.publish(Event::SessionsEnded {
+        user_id: user_id.to_owned(),
+    });
+    Ok(())
+}
+
 async fn revoke_family(state: &AppState, family_id: &str) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now()))
         .filter(refresh_token::Column::FamilyId.eq(family_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(&state.db)
+        .exec(&state.writer)
         .await?;
     Ok(())
 }
@@ -365,7 +373,7 @@ async fn start_session(
         used_at: Set(None),
         revoked_at: Set(None),
     }
-    .insert(&state.db)
+    .insert(&state.writer)
     .await?;
     let token = state.tokens.issue(&account.id, account.session_version)?;
     Ok(Session {

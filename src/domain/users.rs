@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{post, profile, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -307,7 +307,7 @@ pub async fn update_profile(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("User"))?;
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let mut account: user::ActiveModel = user.into();
     if let Some(bio) = input.bio {
         account.bio = Set(trimmed_non_empty(Some(bio)));

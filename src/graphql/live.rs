@@ -4,8 +4,10 @@ use async_graphql::{Context, ID, Object, ResultExt};
 
 use super::{context::ContextExt, types::User};
 use crate::{
-    domain::moderation::{self, SetStatusInput},
-    error::AppError,
+    domain::{
+        moderation::{self, SetStatusInput},
+        posts::{self, PostRef},
+    },
     realtime::Event,
 };
 
@@ -14,19 +16,22 @@ pub struct LiveMutation;
 
 #[Object]
 impl LiveMutation {
-    /// Says the viewer is (or stopped) typing on a post; lapses after `TYPING_TTL_SECS`.
+    /// Says the viewer is (or stopped) typing on a post they may see; lapses after `TYPING_TTL_SECS`.
     async fn set_typing(
         &self,
         ctx: &Context<'_>,
         post_id: ID,
         typing: bool,
     ) -> async_graphql::Result<bool> {
-        let viewer = ctx.caller()?.viewer().extend()?;
-        if post_id.0.is_empty() || post_id.0.len() > 64 {
-            return Err(AppError::field("postId", "is not a post id")).extend();
-        }
-        ctx.state()?.events.publish(Event::Typing {
-            post_id: post_id.0,
+        let caller = ctx.caller()?;
+        let viewer = caller.viewer().extend()?;
+        let state = ctx.state()?;
+        // Typing on a post one may not see would tell its watchers who knows of it.
+        let post = posts::visible_post(state, caller, PostRef::Id(&post_id))
+            .await
+            .extend()?;
+        state.events.publish(Event::Typing {
+            post_id: post.id,
             user_id: viewer.id.clone(),
             username: viewer.username.clone(),
             typing,

@@ -30,7 +30,7 @@ use axum::{
     body::Bytes,
     extract::{RawQuery, State},
     http::{HeaderMap, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 
@@ -38,6 +38,7 @@ use crate::{
     auth::{Caller, ClientIp, Credentials},
     db::SqlCounter,
     error::AppError,
+    html::HtmlPage,
     state::AppState,
 };
 pub use served::ServedSchema;
@@ -137,6 +138,12 @@ async fn graphql_post(
             ));
         }
     };
+    if crate::raw_input::json_too_deep(&body) {
+        return error_response(AppError::field(
+            "body",
+            crate::raw_input::too_deep_message(),
+        ));
+    }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(err) => {
@@ -172,7 +179,7 @@ async fn graphql_get(
         .is_some_and(|accept| accept.contains("text/html"));
     let query = query.unwrap_or_default();
     if query.is_empty() && wants_html {
-        return Html(GRAPHIQL_HTML).into_response();
+        return GRAPHIQL_PAGE.clone().into_response();
     }
     let mut request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
@@ -182,6 +189,9 @@ async fn graphql_get(
             )));
         }
     };
+    if let Some(refused) = served::input_refusal(&request) {
+        return axum::Json(async_graphql::Response::from_errors(vec![refused])).into_response();
+    }
     // Parsed here (or taken from the cache) for the mutation check; the schema then
     // finds the document in the request or the cache and does not parse it again.
     let _ = schema.parse(&mut request);
@@ -284,7 +294,10 @@ fn graphql_error_body(message: &str, code: &str) -> axum::Json<serde_json::Value
     )
 }
 
-const GRAPHIQL_HTML: &str = include_str!("../../assets/graphiql/index.html");
+/// The GraphiQL page, with its security headers.
+static GRAPHIQL_PAGE: std::sync::LazyLock<HtmlPage> = std::sync::LazyLock::new(|| {
+    HtmlPage::new(include_str!("../../assets/graphiql/index.html").to_owned())
+});
 
 /// Serves GraphiQL's vendored files, so the page works with no internet access.
 async fn graphiql_asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {

@@ -19,6 +19,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use lru::LruCache;
 
 use super::AppSchema;
+use crate::raw_input;
 
 /// Longest document text the cache keeps; longer ones are parsed every time.
 const MAX_CACHED_DOCUMENT_BYTES: usize = 8 * 1024;
@@ -85,8 +86,12 @@ impl ServedSchema {
         Ok(aliases)
     }
 
-    /// The error for `request` when it uses too many aliases.
+    /// The error for `request` when its input is refused (see [`input_refusal`]) or it
+    /// uses too many aliases.
     fn refusal(&self, request: &mut Request) -> Option<Response> {
+        if let Some(refused) = input_refusal(request) {
+            return Some(Response::from_errors(vec![refused]));
+        }
         let aliases = self.parse(request).ok()?;
         (aliases > self.max_aliases).then(|| {
             Response::from_errors(vec![ServerError::new(
@@ -118,6 +123,42 @@ impl Executor for ServedSchema {
             None => Executor::execute_stream(&self.schema, request, session_data),
         }
     }
+}
+
+/// The error for a request whose document or variables nest deeper than
+/// [`raw_input::MAX_NESTING`] or hold a NUL character; checked before anything parses
+/// or walks them.
+pub fn input_refusal(request: &Request) -> Option<ServerError> {
+    let too_deep = raw_input::graphql_too_deep(&request.query)
+        || request
+            .variables
+            .iter()
+            .any(|(_, value)| raw_input::value_too_deep(value));
+    if too_deep {
+        return Some(validation_error(raw_input::too_deep_message(), None));
+    }
+    let nul_field = raw_input::variables_nul_field(&request.variables).or_else(|| {
+        raw_input::graphql_has_nul_escape(&request.query).then(|| "query".to_owned())
+    })?;
+    Some(validation_error(
+        format!("{nul_field} {}", raw_input::NUL_MESSAGE),
+        Some(nul_field),
+    ))
+}
+
+/// A `VALIDATION_ERROR` with `message`, naming `field` in `extensions.fields`.
+fn validation_error(message: String, field: Option<String>) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", "VALIDATION_ERROR");
+    if let Some(field) = field {
+        let fields = async_graphql::indexmap::IndexMap::from([(
+            async_graphql::Name::new(field),
+            async_graphql::Value::from(raw_input::NUL_MESSAGE),
+        )]);
+        extensions.set("fields", async_graphql::Value::Object(fields));
+    }
+    error
 }
 
 /// Aliased fields in the operations and fragments of `document`. Walks with an explicit

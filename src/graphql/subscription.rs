@@ -129,17 +129,20 @@ impl SubscriptionRoot {
             .filter_map(std::future::ready))
     }
 
-    /// Who is typing on a post; an indicator lapses (after `TYPING_TTL_SECS`) unless renewed.
+    /// Who is typing on a post the caller may see; an indicator lapses (after `TYPING_TTL_SECS`) unless renewed.
     async fn typing(
         &self,
         ctx: &Context<'_>,
         post_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = Vec<TypingUser>>> {
         let state = ctx.state()?;
+        let post = posts::visible_post(state, ctx.caller()?, PostRef::Id(&post_id))
+            .await
+            .extend()?;
         let events = state.events.clone();
         let ttl = Duration::from_secs(state.config.typing_ttl_secs);
         Ok(forward(move |sender| {
-            typing_feed(events, post_id.0, ttl, sender)
+            typing_feed(events, post.id, ttl, sender)
         }))
     }
 }

@@ -9,7 +9,10 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    raw_input,
+};
 
 /// A JSON body, parsed with the path of any bad field (`400 VALIDATION_ERROR`).
 pub struct ApiJson<T>(pub T);
@@ -52,6 +55,17 @@ impl<T: schemars::JsonSchema> OperationInput for ApiJson<T> {
 
 /// Parses `bytes` as JSON, naming the offending field when the shape is wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AppResult<T> {
+    if raw_input::json_too_deep(bytes) {
+        return Err(AppError::field("body", raw_input::too_deep_message()));
+    }
+    if raw_input::json_may_hold_nul(bytes) {
+        let nul_field = serde_json::from_slice(bytes)
+            .ok()
+            .and_then(|value| raw_input::json_nul_field(&value));
+        if let Some(field) = nul_field {
+            return Err(AppError::field(&field, raw_input::NUL_MESSAGE));
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -85,6 +99,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> AppResult<Self> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) =
+            form_urlencoded::parse(query.as_bytes()).find(|(_, value)| value.contains('\0'))
+        {
+            return Err(AppError::field(&name, raw_input::NUL_MESSAGE));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)

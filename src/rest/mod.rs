@@ -22,7 +22,7 @@ use aide::{
 };
 use axum::{Extension, Json, Router};
 
-use crate::state::AppState;
+use crate::{html::HtmlPage, state::AppState};
 
 /// Where the generated document is served.
 pub const OPENAPI_PATH: &str = "/api/openapi.json";
@@ -32,15 +32,18 @@ pub const DOCS_PATH: &str = "/api/docs";
 /// Every REST route, the OpenAPI document and the docs page.
 pub fn router() -> Router<AppState> {
     let mut api = OpenApi::default();
+    let docs = HtmlPage::new(
+        Scalar::new(OPENAPI_PATH)
+            .with_title("Sparkle Universe API")
+            .html(),
+    );
     let router = api_routes()
         .route(OPENAPI_PATH, get(serve_openapi))
+        .finish_api_with(&mut api, describe_api)
         .route(
             DOCS_PATH,
-            Scalar::new(OPENAPI_PATH)
-                .with_title("Sparkle Universe API")
-                .axum_route(),
-        )
-        .finish_api_with(&mut api, describe_api);
+            axum::routing::get(move || std::future::ready(docs.clone())),
+        );
     router.layer(Extension(Arc::new(api)))
 }
 

@@ -583,6 +583,10 @@ async fn graphql_session_mutations_mirror_rest() {
         .as_str()
         .expect("rotated")
         .to_owned();
+    let new_access = refreshed.body["data"]["refreshToken"]["token"]
+        .as_str()
+        .expect("rotated access token")
+        .to_owned();
     let reused = app
         .graphql(
             "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { token } }",
@@ -594,7 +598,27 @@ async fn graphql_session_mutations_mirror_rest() {
         reused.body["errors"][0]["extensions"]["code"],
         "UNAUTHORIZED"
     );
+    // The reuse ended the login at once: its newest access token is refused too.
+    let with_rotated = app
+        .graphql("{ me { id } }", json!({}), Some(&new_access))
+        .await;
+    assert_eq!(
+        with_rotated.body["errors"][0]["extensions"]["code"],
+        "UNAUTHORIZED",
+        "{}",
+        with_rotated.body
+    );
 
+    let login = app
+        .graphql(
+            &format!("mutation {{ login(input: {{email: \"gql_user@example.com\", password: \"{PASSWORD}\"}}) {{ {SESSION_FIELDS} }} }}"),
+            json!({}),
+            None,
+        )
+        .await;
+    let token = login.body["data"]["login"]["token"]
+        .as_str()
+        .expect("a new login");
     let logout = app
         .graphql(
             "mutation { logout(input: {allSessions: true}) }",

@@ -102,24 +102,25 @@ async fn typing_indicators_arrive_and_lapse() {
     let app = TestApp::with_config(|config| config.typing_ttl_secs = 1).await;
     let address = app.serve().await;
     let typist = app.register("typist").await;
+    let post = app
+        .create_post(
+            &typist.token,
+            json!({ "title": "Typed on", "content": "Say something.", "published": true }),
+        )
+        .await;
+    let post_id = post["id"].as_str().expect("post id");
+    let typing_query = format!("subscription {{ typing(postId: \"{post_id}\") {{ userId username }} }}");
+    let set_typing = format!("mutation {{ setTyping(postId: \"{post_id}\", typing: true) }}");
     for protocol in Protocol::BOTH {
         let mut reader = WsClient::connect(address, protocol, None)
             .await
             .expect("reader");
         reader
-            .subscribe(
-                "t",
-                "subscription { typing(postId: \"post-1\") { userId username } }",
-                json!({}),
-            )
+            .subscribe("t", &typing_query, json!({}))
             .await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         let set = app
-            .graphql(
-                "mutation { setTyping(postId: \"post-1\", typing: true) }",
-                json!({}),
-                Some(&typist.token),
-            )
+            .graphql(&set_typing, json!({}), Some(&typist.token))
             .await;
         assert_eq!(set.body["data"]["setTyping"], true, "{}", set.body);
         let typing = reader.next_data("t").await;
@@ -132,17 +133,53 @@ async fn typing_indicators_arrive_and_lapse() {
         assert_eq!(reader.next_data("t").await["typing"], json!([]));
         reader.close().await;
     }
-    let anonymous = app
-        .graphql(
-            "mutation { setTyping(postId: \"post-1\", typing: true) }",
-            json!({}),
-            None,
-        )
-        .await;
+    let anonymous = app.graphql(&set_typing, json!({}), None).await;
     assert_eq!(
         anonymous.body["errors"][0]["extensions"]["code"],
         "UNAUTHORIZED"
     );
+}
+
+#[tokio::test]
+async fn typing_on_a_draft_is_only_for_those_who_may_see_it() {
+    let app = TestApp::new().await;
+    let address = app.serve().await;
+    let author = app.register("drafter").await;
+    let stranger = app.register("stranger").await;
+    let draft = app
+        .create_post(
+            &author.token,
+            json!({ "title": "Secret draft", "content": "Not yet." }),
+        )
+        .await;
+    let draft_id = draft["id"].as_str().expect("post id");
+    let set_typing = format!("mutation {{ setTyping(postId: \"{draft_id}\", typing: true) }}");
+
+    let refused = app
+        .graphql(&set_typing, json!({}), Some(&stranger.token))
+        .await;
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["code"],
+        "NOT_FOUND",
+        "{}",
+        refused.body
+    );
+    let allowed = app.graphql(&set_typing, json!({}), Some(&author.token)).await;
+    assert_eq!(allowed.body["data"]["setTyping"], true, "{}", allowed.body);
+
+    let mut watcher = WsClient::connect(address, Protocol::TransportWs, Some(&stranger.token))
+        .await
+        .expect("connected");
+    watcher
+        .subscribe(
+            "t",
+            &format!("subscription {{ typing(postId: \"{draft_id}\") {{ userId }} }}"),
+            json!({}),
+        )
+        .await;
+    let errors = watcher.next_errors("t").await;
+    assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND", "{errors}");
+    watcher.close().await;
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 mod auth;
 mod cluster;
 mod comments;
+mod concurrency;
 mod contract;
 mod contract_check;
 mod graphql;

@@ -17,6 +17,21 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub state: AppState,
     router: Router,
+    /// The SQLite file of [`TestApp::with_file_database`], removed on drop.
+    _database_file: Option<DatabaseFile>,
+}
+
+/// A SQLite database file (with its WAL files) removed when dropped.
+struct DatabaseFile(std::path::PathBuf);
+
+impl Drop for DatabaseFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// A response, with its body parsed as JSON (or `Value::Null` when empty).
@@ -139,17 +154,38 @@ impl TestApp {
 
     /// An application with [`test_config`] changed by `adjust`.
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::over(&fresh_database_url().await, None, adjust).await
+    }
+
+    /// An application over a SQLite file with several connections, as the server
+    /// runs (in-memory SQLite has one connection, so its writers never meet), or over
+    /// PostgreSQL when `TEST_DATABASE_URL` is set.
+    pub async fn with_file_database() -> Self {
+        if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
+            return Self::new().await;
+        }
+        let path =
+            std::env::temp_dir().join(format!("sparkle-test-{}.db", uuid::Uuid::new_v4().simple()));
+        let file = DatabaseFile(path);
+        let url = format!("sqlite://{}?mode=rwc", file.0.display());
+        Self::over(&url, Some(file), |_| {}).await
+    }
+
+    async fn over(
+        url: &str,
+        database_file: Option<DatabaseFile>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = test_config();
         adjust(&mut config);
-        let connection = db::connect(&fresh_database_url().await, 4)
-            .await
-            .expect("connect and migrate");
+        let connection = db::connect(url, 4).await.expect("connect and migrate");
         let state = AppState::with_database(config, connection)
             .await
             .expect("state");
         Self {
             router: app(state.clone()),
             state,
+            _database_file: database_file,
         }
     }
 
@@ -177,6 +213,7 @@ impl TestApp {
             instances.push(Self {
                 router: app(state.clone()),
                 state,
+                _database_file: None,
             });
         }
         Some(instances)
