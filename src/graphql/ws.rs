@@ -7,7 +7,11 @@
 //! signed-in socket when its token expires, when its user's sessions end on any
 //! instance, or when the server shuts down.
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use async_graphql::{
     Data,
@@ -23,7 +27,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures_util::{SinkExt, StreamExt, future::BoxFuture};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{ServedSchema, loaders};
 use crate::{
@@ -77,6 +81,8 @@ pub async fn graphql_ws(
 
 /// What a successful `connection_init` hands to the socket loop.
 struct Session {
+    /// The key the caller's operations count under in the API rate limit.
+    rate_key: String,
     /// Resolves when a signed-in session ends; never for anonymous connections.
     ended: BoxFuture<'static, SessionEnd>,
     /// Keeps the user online while the socket lives.
@@ -91,20 +97,31 @@ async fn serve_socket(
     socket: WebSocket,
 ) {
     let (mut sink, incoming) = socket.split();
+    // The caller's rate-limit key, known once `connection_init` is accepted.
+    let rate_key = Arc::new(OnceLock::<String>::new());
+    let (refusal_sender, mut refusals) = mpsc::channel::<String>(16);
+    let budget = OperationBudget {
+        state: state.clone(),
+        protocol,
+        rate_key: rate_key.clone(),
+        refusals: refusal_sender,
+    };
     let incoming = incoming
         .take_while(|message| std::future::ready(message.is_ok()))
-        .filter_map(|message| {
-            std::future::ready(match message {
+        .filter_map(move |message| {
+            let text = match message {
                 Ok(Message::Text(text)) => Some(text.to_string()),
                 Ok(Message::Binary(bytes)) => String::from_utf8(bytes.to_vec()).ok(),
                 _ => None,
-            })
+            };
+            std::future::ready(text.filter(|text| budget.admits(text)))
         });
     let (session_sender, session_receiver) = oneshot::channel::<Session>();
     let init_state = state.clone();
     let mut graphql = async_graphql::http::WebSocket::new(schema, incoming, protocol)
         .on_connection_init(move |payload| async move {
             let (data, session) = initialise(&init_state, payload, ip).await?;
+            let _ = rate_key.set(session.rate_key.clone());
             let _ = session_sender.send(session);
             Ok(data)
         });
@@ -132,9 +149,16 @@ async fn serve_socket(
                         break None;
                     }
                 }
-                Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
+                Some(WsMessage::Close(code, reason)) => {
+                    break Some(close_frame(protocol, code, reason));
+                }
                 None => break None,
             },
+            Some(refusal) = refusals.recv() => {
+                if sink.send(Message::Text(refusal.into())).await.is_err() {
+                    break None;
+                }
+            }
             accepted = &mut session_receiver, if !initialised => {
                 if let Ok(accepted) = accepted {
                     session = Some(accepted);
@@ -164,6 +188,64 @@ async fn serve_socket(
             .await;
     }
     let _ = sink.close().await;
+}
+
+/// The close frame a client of `protocol` expects. async-graphql closes a socket that
+/// subscribes before `connection_init` with 1011; graphql-transport-ws says 4401.
+fn close_frame(protocol: WebSocketProtocols, code: u16, reason: String) -> (u16, String) {
+    match (protocol, code) {
+        (WebSocketProtocols::GraphQLWS, 1011) => (4401, "Unauthorized".to_owned()),
+        _ => (code, reason),
+    }
+}
+
+/// Counts each operation a client starts against the same per-client API budget as
+/// an HTTP request; an operation over budget is answered with an error message for
+/// its id and never reaches the schema.
+struct OperationBudget {
+    state: AppState,
+    protocol: WebSocketProtocols,
+    rate_key: Arc<OnceLock<String>>,
+    refusals: mpsc::Sender<String>,
+}
+
+/// The fields of a client message that decide whether it starts an operation.
+#[derive(serde::Deserialize)]
+struct ClientMessageHead {
+    #[serde(rename = "type")]
+    kind: String,
+    id: Option<String>,
+}
+
+impl OperationBudget {
+    /// Whether `text` may go on to the schema.
+    fn admits(&self, text: &str) -> bool {
+        // Before `connection_init` no operation runs (the protocol closes the socket).
+        let Some(key) = self.rate_key.get() else {
+            return true;
+        };
+        let Ok(head) = serde_json::from_str::<ClientMessageHead>(text) else {
+            return true;
+        };
+        if !matches!(head.kind.as_str(), "subscribe" | "start") {
+            return true;
+        }
+        let Err(err) = self.state.limits.api.check(key) else {
+            return true;
+        };
+        let error = serde_json::json!({
+            "message": err.to_string(),
+            "extensions": { "code": err.code(), "retryAfter": err.retry_after_secs() },
+        });
+        let payload = match self.protocol {
+            WebSocketProtocols::GraphQLWS => serde_json::json!([error]),
+            WebSocketProtocols::SubscriptionsTransportWS => error,
+        };
+        let message = serde_json::json!({ "type": "error", "id": head.id, "payload": payload });
+        // A client flooding faster than refusals drain loses some refusals, not memory.
+        let _ = self.refusals.try_send(message.to_string());
+        false
+    }
 }
 
 /// Resolves when the accepted session ends; never before `connection_init`.
@@ -202,10 +284,12 @@ async fn initialise(
         .map_err(|err| async_graphql::Error::new(err.to_string()))?;
     let session = match (&caller.viewer, &credentials) {
         (Some(viewer), Credentials::Token(claims)) => Session {
+            rate_key: caller.rate_key(),
             ended: Box::pin(session::ended(events, viewer.id.clone(), claims.exp)),
             _presence: Some(state.presence.connect(&viewer.id)),
         },
         _ => Session {
+            rate_key: caller.rate_key(),
             ended: Box::pin(std::future::pending()),
             _presence: None,
         },

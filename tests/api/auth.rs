@@ -603,8 +603,7 @@ async fn graphql_session_mutations_mirror_rest() {
         .graphql("{ me { id } }", json!({}), Some(&new_access))
         .await;
     assert_eq!(
-        with_rotated.body["errors"][0]["extensions"]["code"],
-        "UNAUTHORIZED",
+        with_rotated.body["errors"][0]["extensions"]["code"], "UNAUTHORIZED",
         "{}",
         with_rotated.body
     );

@@ -87,7 +87,8 @@ async fn sixteen_clients_writing_at_once_all_succeed_and_counters_match_rows() {
     assert_eq!(scalar("SELECT COUNT(*) FROM follows").await, 0);
     // A follower is announced once however often they follow again.
     assert_eq!(
-        scalar("SELECT COUNT(*) FROM notifications WHERE notification_type = 'USER_FOLLOWED'").await,
+        scalar("SELECT COUNT(*) FROM notifications WHERE notification_type = 'USER_FOLLOWED'")
+            .await,
         i64::try_from(CLIENTS * (CLIENTS - 1)).expect("small")
     );
 

@@ -109,15 +109,14 @@ async fn typing_indicators_arrive_and_lapse() {
         )
         .await;
     let post_id = post["id"].as_str().expect("post id");
-    let typing_query = format!("subscription {{ typing(postId: \"{post_id}\") {{ userId username }} }}");
+    let typing_query =
+        format!("subscription {{ typing(postId: \"{post_id}\") {{ userId username }} }}");
     let set_typing = format!("mutation {{ setTyping(postId: \"{post_id}\", typing: true) }}");
     for protocol in Protocol::BOTH {
         let mut reader = WsClient::connect(address, protocol, None)
             .await
             .expect("reader");
-        reader
-            .subscribe("t", &typing_query, json!({}))
-            .await;
+        reader.subscribe("t", &typing_query, json!({})).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         let set = app
             .graphql(&set_typing, json!({}), Some(&typist.token))
@@ -159,12 +158,13 @@ async fn typing_on_a_draft_is_only_for_those_who_may_see_it() {
         .graphql(&set_typing, json!({}), Some(&stranger.token))
         .await;
     assert_eq!(
-        refused.body["errors"][0]["extensions"]["code"],
-        "NOT_FOUND",
+        refused.body["errors"][0]["extensions"]["code"], "NOT_FOUND",
         "{}",
         refused.body
     );
-    let allowed = app.graphql(&set_typing, json!({}), Some(&author.token)).await;
+    let allowed = app
+        .graphql(&set_typing, json!({}), Some(&author.token))
+        .await;
     assert_eq!(allowed.body["data"]["setTyping"], true, "{}", allowed.body);
 
     let mut watcher = WsClient::connect(address, Protocol::TransportWs, Some(&stranger.token))

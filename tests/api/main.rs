@@ -7,6 +7,7 @@ mod concurrency;
 mod contract;
 mod contract_check;
 mod graphql;
+mod hardening;
 mod live;
 mod notifications;
 mod posts;

@@ -10,7 +10,7 @@ use axum::{
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-use sparkle_universe::{AppState, Config, app, config::RateLimit, db};
+use sparkle_universe::{AppState, Config, app, config::RateLimit, db, server};
 use tower::ServiceExt;
 
 /// A running application over its own database.
@@ -225,11 +225,11 @@ impl TestApp {
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
-        let service = self
-            .router
-            .clone()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, service).await });
+        tokio::spawn(server::serve_on(
+            listener,
+            self.state.clone(),
+            std::future::pending(),
+        ));
         address
     }
 
