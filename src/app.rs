@@ -126,18 +126,18 @@ async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// Ready: the database answers.
+/// Ready: the database answers and, with Redis, the event bus is subscribed.
 async fn ready(State(state): State<AppState>) -> Response {
-    if crate::db::is_reachable(&state.db).await {
-        Json(Health { status: "ready" }).into_response()
+    let problem = if !crate::db::is_reachable(&state.db).await {
+        Some("database unreachable")
+    } else if !state.events.is_connected() {
+        Some("redis unreachable")
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "database unreachable",
-            }),
-        )
-            .into_response()
+        None
+    };
+    match problem {
+        None => Json(Health { status: "ready" }).into_response(),
+        Some(status) => (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status })).into_response(),
     }
 }
 

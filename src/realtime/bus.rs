@@ -2,7 +2,13 @@
 //! instance publishes to one Redis channel and feeds what it hears back into its
 //! local channel, so a subscriber on any instance sees events from all of them.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use futures_util::StreamExt;
 use redis::AsyncCommands;
@@ -20,8 +26,17 @@ const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct EventBus {
     local: broadcast::Sender<Arc<Event>>,
-    /// Serialized events waiting to be published to Redis, when Redis is used.
-    remote: Option<mpsc::UnboundedSender<String>>,
+    /// The Redis side, when Redis is used.
+    remote: Option<Remote>,
+}
+
+/// The bus's link to Redis.
+#[derive(Clone)]
+struct Remote {
+    /// Serialized events waiting to be published.
+    outbox: mpsc::UnboundedSender<String>,
+    /// Whether the subscription to the channel is up.
+    connected: Arc<AtomicBool>,
 }
 
 impl Default for EventBus {
@@ -50,24 +65,26 @@ impl EventBus {
             channel.to_owned(),
             queued,
         ));
+        let connected = Arc::new(AtomicBool::new(true));
         tokio::spawn(listen_to_redis(
             client,
             subscriber,
             channel.to_owned(),
             local.clone(),
+            connected.clone(),
         ));
         Ok(Self {
             local,
-            remote: Some(outbox),
+            remote: Some(Remote { outbox, connected }),
         })
     }
 
     /// Sends `event` to every subscriber (on every instance); nobody listening is fine.
     pub fn publish(&self, event: Event) {
         match &self.remote {
-            Some(outbox) => match serde_json::to_string(&event) {
+            Some(remote) => match serde_json::to_string(&event) {
                 Ok(payload) => {
-                    let _ = outbox.send(payload);
+                    let _ = remote.outbox.send(payload);
                 }
                 Err(err) => tracing::error!(%err, "cannot serialize event"),
             },
@@ -75,6 +92,14 @@ impl EventBus {
                 let _ = self.local.send(Arc::new(event));
             }
         }
+    }
+
+    /// Whether events reach the other instances: always without Redis; with Redis,
+    /// while its subscription is up.
+    pub fn is_connected(&self) -> bool {
+        self.remote
+            .as_ref()
+            .is_none_or(|remote| remote.connected.load(Ordering::Relaxed))
     }
 
     /// A receiver of every event published from now on.
@@ -112,6 +137,7 @@ async fn listen_to_redis(
     mut subscriber: redis::aio::PubSub,
     channel: String,
     local: broadcast::Sender<Arc<Event>>,
+    connected: Arc<AtomicBool>,
 ) {
     loop {
         let mut messages = subscriber.into_on_message();
@@ -124,6 +150,7 @@ async fn listen_to_redis(
             }
         }
         tracing::warn!("redis subscription lost; resubscribing");
+        connected.store(false, Ordering::Relaxed);
         subscriber = loop {
             tokio::time::sleep(RECONNECT_DELAY).await;
             let Ok(mut fresh) = client.get_async_pubsub().await else {
@@ -133,5 +160,8 @@ async fn listen_to_redis(
                 break fresh;
             }
         };
+        connected.store(true, Ordering::Relaxed);
+        tracing::info!("redis subscription restored; streams replay what they missed");
+        let _ = local.send(Arc::new(Event::Resync));
     }
 }

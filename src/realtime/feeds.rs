@@ -116,6 +116,14 @@ pub async fn follow<F: Feed>(
     }
     loop {
         match events.recv().await {
+            Ok(event) if *event == Event::Resync => {
+                if replay(&state, &feed, &mut last_sent, &sender)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
             Ok(event) => {
                 let Some(row) = feed.carried_by(&event) else {
                     continue;

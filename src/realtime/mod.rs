@@ -42,4 +42,8 @@ pub enum Event {
         instance_id: String,
         user_ids: Vec<String>,
     },
+    /// This instance heard nothing from the other instances for a while (Redis was
+    /// unreachable) and hears them again: events of that time may be lost, so
+    /// resumable streams replay from the database. Never sent between instances.
+    Resync,
 }

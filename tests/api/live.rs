@@ -634,3 +634,142 @@ async fn the_graphql_ws_library_receives_live_comments() {
         .expect("status");
     assert!(status.success());
 }
+
+/// A private `redis-server` on its own port, stopped when dropped.
+struct PrivateRedis {
+    port: u16,
+    process: tokio::process::Child,
+}
+
+impl PrivateRedis {
+    /// Starts one on a free port; `None` (the test is skipped) unless `TEST_REDIS_URL`
+    /// is set, which says Redis is installed here.
+    async fn start() -> Option<Self> {
+        std::env::var("TEST_REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        Some(Self::on(port).await)
+    }
+
+    async fn on(port: u16) -> Self {
+        let process = tokio::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server starts");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { port, process }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server, then starts a fresh one (nothing kept) on the same port.
+    async fn restart_after(mut self, outage: impl std::future::Future<Output = ()>) -> Self {
+        self.process.kill().await.expect("redis-server stops");
+        outage.await;
+        Self::on(self.port).await
+    }
+}
+
+async fn wait_until_ready_says(app: &TestApp, status: &str) {
+    for _ in 0..100 {
+        if app.get("/ready", None).await.body["status"] == status {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("/ready never said {status}");
+}
+
+#[tokio::test]
+async fn a_live_subscriber_gets_what_it_missed_while_redis_was_down() {
+    let Some(redis) = PrivateRedis::start().await else {
+        eprintln!("skipped: set TEST_REDIS_URL (and have redis-server installed)");
+        return;
+    };
+    let url = redis.url();
+    let app = TestApp::with_config(|config| config.redis_url = Some(url)).await;
+    let address = app.serve().await;
+    let author = app.register("outage").await;
+    let post = app
+        .create_post(
+            &author.token,
+            json!({ "title": "Through an outage", "content": "Keep talking.", "published": true }),
+        )
+        .await;
+    let post_id = post["id"].as_str().expect("post id").to_owned();
+    let comment = |content: String| {
+        let (app, token, post_id) = (&app, author.token.clone(), post_id.clone());
+        async move {
+            app.post(
+                &format!("/api/posts/{post_id}/comments"),
+                Some(&token),
+                json!({ "content": content }),
+            )
+            .await
+            .data(201)["id"]
+                .as_str()
+                .expect("comment id")
+                .to_owned()
+        }
+    };
+    let first = comment("before".to_owned()).await;
+
+    let mut socket = WsClient::connect(address, Protocol::TransportWs, None)
+        .await
+        .expect("connected");
+    socket
+        .subscribe(
+            "c",
+            "subscription($p: ID!, $a: ID) { commentAdded(postId: $p, after: $a) { id content } }",
+            json!({ "p": post_id, "a": first }),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    comment("live".to_owned()).await;
+    assert_eq!(
+        socket.next_data("c").await["commentAdded"]["content"],
+        "live"
+    );
+
+    let mut missed = Vec::new();
+    let redis = redis
+        .restart_after(async {
+            wait_until_ready_says(&app, "redis unreachable").await;
+            for index in 0..3 {
+                missed.push(comment(format!("missed {index}")).await);
+            }
+        })
+        .await;
+    wait_until_ready_says(&app, "ready").await;
+
+    for expected in &missed {
+        let added = socket.next_data("c").await;
+        assert_eq!(&added["commentAdded"]["id"], expected, "{added}");
+    }
+    // Each exactly once: the events queued during the outage arrive too, and are
+    // not delivered again.
+    socket.assert_quiet("c", Duration::from_millis(1500)).await;
+    comment("after".to_owned()).await;
+    assert_eq!(
+        socket.next_data("c").await["commentAdded"]["content"],
+        "after"
+    );
+    drop(redis);
+}
