@@ -19,10 +19,27 @@ pub fn too_deep_message() -> String {
     format!("Values nest deeper than {MAX_NESTING} levels")
 }
 
+/// Brackets open at a point of a scan.
+#[derive(Default)]
+struct Depth(usize);
+
+impl Depth {
+    /// One more open; true when that passes [`MAX_NESTING`].
+    fn open(&mut self) -> bool {
+        self.0 += 1;
+        self.0 > MAX_NESTING
+    }
+
+    /// One fewer open (a stray closing bracket is the parser's to report).
+    fn close(&mut self) {
+        self.0 = self.0.saturating_sub(1);
+    }
+}
+
 /// Whether the JSON text `bytes` nests arrays and objects deeper than [`MAX_NESTING`].
 /// Malformed text is left to the parser, which reports it.
 pub fn json_too_deep(bytes: &[u8]) -> bool {
-    let mut depth = 0usize;
+    let mut depth = Depth::default();
     let mut in_string = false;
     let mut escaped = false;
     for &byte in bytes {
@@ -38,12 +55,11 @@ pub fn json_too_deep(bytes: &[u8]) -> bool {
         match byte {
             b'"' => in_string = true,
             b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
+                if depth.open() {
                     return true;
                 }
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
+            b']' | b'}' => depth.close(),
             _ => {}
         }
     }
@@ -54,7 +70,7 @@ pub fn json_too_deep(bytes: &[u8]) -> bool {
 /// than [`MAX_NESTING`]. Strings, block strings and comments are skipped.
 pub fn graphql_too_deep(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let mut depth = 0usize;
+    let mut depth = Depth::default();
     let mut index = 0;
     while index < bytes.len() {
         match bytes[index] {
@@ -82,12 +98,11 @@ pub fn graphql_too_deep(text: &str) -> bool {
                 }
             }
             b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
+                if depth.open() {
                     return true;
                 }
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
+            b']' | b'}' => depth.close(),
             _ => {}
         }
         index += 1;
