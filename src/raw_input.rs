@@ -24,8 +24,8 @@ pub fn too_deep_message() -> String {
 struct Depth(usize);
 
 impl Depth {
-    /// One more open; true when that passes [`MAX_NESTING`].
-    fn open(&mut self) -> bool {
+    /// Counts one more open bracket; true when that is deeper than [`MAX_NESTING`].
+    fn opens_too_deep(&mut self) -> bool {
         self.0 += 1;
         self.0 > MAX_NESTING
     }
@@ -54,11 +54,7 @@ pub fn json_too_deep(bytes: &[u8]) -> bool {
         }
         match byte {
             b'"' => in_string = true,
-            b'[' | b'{' => {
-                if depth.open() {
-                    return true;
-                }
-            }
+            b'[' | b'{' if depth.opens_too_deep() => return true,
             b']' | b'}' => depth.close(),
             _ => {}
         }
@@ -97,11 +93,7 @@ pub fn graphql_too_deep(text: &str) -> bool {
                     index += if bytes[index] == b'\\' { 2 } else { 1 };
                 }
             }
-            b'[' | b'{' => {
-                if depth.open() {
-                    return true;
-                }
-            }
+            b'[' | b'{' if depth.opens_too_deep() => return true,
             b']' | b'}' => depth.close(),
             _ => {}
         }

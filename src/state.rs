@@ -13,7 +13,7 @@ use crate::{
         taxonomy::{CategoryCache, TagCache},
     },
     error::{AppError, AppResult},
-    limits::RateLimiters,
+    limits::{RateLimiters, SharedCounters},
     realtime::{EventBus, Presence, presence},
 };
 use tokio_util::sync::CancellationToken;
@@ -84,7 +84,15 @@ impl AppState {
             config.access_token_ttl_secs,
         );
         let passwords = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations)?;
-        let limits = RateLimiters::new(&config);
+        let shared_counters = match &config.redis_url {
+            Some(url) => Some(SharedCounters::new(
+                redis::Client::open(url.as_str())
+                    .map_err(|err| AppError::Internal(format!("redis: {err}")))?,
+                &config.redis_channel,
+            )),
+            None => None,
+        };
+        let limits = RateLimiters::new(&config, shared_counters);
         let trusted_proxies = TrustedProxies::new(config.trusted_proxies.clone());
         let events = match &config.redis_url {
             Some(url) => EventBus::redis(url, &config.redis_channel)

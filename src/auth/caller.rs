@@ -87,7 +87,7 @@ pub async fn credentials_layer(
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or("invalid"));
     let credentials = Credentials::from_header(&state, header);
-    if let Err(err) = state.limits.api.check(&credentials.rate_key(ip)) {
+    if let Err(err) = state.limits.api.check(&credentials.rate_key(ip)).await {
         return err.into_response();
     }
     request.extensions_mut().insert(credentials);

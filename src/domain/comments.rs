@@ -341,7 +341,11 @@ pub async fn create(
     input: CreateCommentInput,
 ) -> AppResult<comment::Model> {
     let viewer = caller.viewer()?;
-    state.limits.comment_create.check(&caller.rate_key())?;
+    state
+        .limits
+        .comment_create
+        .check(&caller.rate_key())
+        .await?;
     let post = posts::visible_post(state, caller, post_key).await?;
     let parent = match trimmed_non_empty(input.parent_id) {
         Some(parent_id) => Some(

@@ -66,7 +66,7 @@ pub type FollowCursor = (DateTime<Utc>, String);
 /// The caller follows `username`.
 pub async fn follow(state: &AppState, caller: &Caller, username: &str) -> AppResult<FollowStatus> {
     let viewer = caller.viewer()?;
-    state.limits.follow.check(&caller.rate_key())?;
+    state.limits.follow.check(&caller.rate_key()).await?;
     let target = followable(state, &viewer.id, username).await?;
     let txn = state.begin_write().await?;
     let inserted = follow::Entity::insert(follow::ActiveModel {

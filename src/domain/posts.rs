@@ -430,7 +430,7 @@ pub async fn create(
     input: CreatePostInput,
 ) -> AppResult<post::Model> {
     let viewer = caller.viewer()?;
-    state.limits.post_create.check(&caller.rate_key())?;
+    state.limits.post_create.check(&caller.rate_key()).await?;
     let mut validator = Validator::default();
     validator.length("title", &input.title, 1, 255);
     validator.length("content", &input.content, 1, MAX_CONTENT_CHARS);

@@ -296,7 +296,7 @@ pub async fn react(
     kind: ReactionType,
 ) -> AppResult<ReactionSummaryView> {
     let viewer = caller.viewer()?;
-    state.limits.reaction.check(&caller.rate_key())?;
+    state.limits.reaction.check(&caller.rate_key()).await?;
     let located = Located::find(state, caller, target, Placeholders::Exclude).await?;
     let mine = located
         .target
@@ -360,7 +360,7 @@ pub async fn unreact(
     target: TargetRef<'_>,
 ) -> AppResult<ReactionSummaryView> {
     let viewer = caller.viewer()?;
-    state.limits.reaction.check(&caller.rate_key())?;
+    state.limits.reaction.check(&caller.rate_key()).await?;
     let located = Located::find(state, caller, target, Placeholders::Include).await?;
 
     let txn = state.begin_write().await?;

@@ -112,7 +112,7 @@ pub async fn register(
     caller: &Caller,
     input: RegisterInput,
 ) -> AppResult<Session> {
-    state.limits.auth.check(&caller.rate_key())?;
+    state.limits.auth.check(&caller.rate_key()).await?;
     let email = input.email.trim().to_lowercase();
     let mut validator = Validator::default();
     validator.check(
@@ -181,7 +181,7 @@ pub async fn register(
 
 /// Signs in with email and password. Wrong email and wrong password look the same.
 pub async fn login(state: &AppState, caller: &Caller, input: LoginInput) -> AppResult<Session> {
-    state.limits.auth.check(&caller.rate_key())?;
+    state.limits.auth.check(&caller.rate_key()).await?;
     let email = input.email.trim().to_lowercase();
     let throttle = login_throttle::Entity::find_by_id(email.clone())
         .one(&state.db)

@@ -109,13 +109,17 @@ async fn serve_socket(
     let incoming = incoming
         .take_while(|message| std::future::ready(message.is_ok()))
         .filter_map(move |message| {
-            let text = match message {
-                Ok(Message::Text(text)) => Some(text.to_string()),
-                Ok(Message::Binary(bytes)) => String::from_utf8(bytes.to_vec()).ok(),
-                _ => None,
-            };
-            std::future::ready(text.filter(|text| budget.admits(text)))
-        });
+            let budget = budget.clone();
+            async move {
+                let text = match message {
+                    Ok(Message::Text(text)) => text.to_string(),
+                    Ok(Message::Binary(bytes)) => String::from_utf8(bytes.to_vec()).ok()?,
+                    _ => return None,
+                };
+                budget.admits(&text).await.then_some(text)
+            }
+        })
+        .boxed();
     let (session_sender, session_receiver) = oneshot::channel::<Session>();
     let init_state = state.clone();
     let mut graphql = async_graphql::http::WebSocket::new(schema, incoming, protocol)
@@ -202,6 +206,7 @@ fn close_frame(protocol: WebSocketProtocols, code: u16, reason: String) -> (u16,
 /// Counts each operation a client starts against the same per-client API budget as
 /// an HTTP request; an operation over budget is answered with an error message for
 /// its id and never reaches the schema.
+#[derive(Clone)]
 struct OperationBudget {
     state: AppState,
     protocol: WebSocketProtocols,
@@ -219,7 +224,7 @@ struct ClientMessageHead {
 
 impl OperationBudget {
     /// Whether `text` may go on to the schema.
-    fn admits(&self, text: &str) -> bool {
+    async fn admits(&self, text: &str) -> bool {
         // Before `connection_init` no operation runs (the protocol closes the socket).
         let Some(key) = self.rate_key.get() else {
             return true;
@@ -230,7 +235,7 @@ impl OperationBudget {
         if !matches!(head.kind.as_str(), "subscribe" | "start") {
             return true;
         }
-        let Err(err) = self.state.limits.api.check(key) else {
+        let Err(err) = self.state.limits.api.check(key).await else {
             return true;
         };
         let error = serde_json::json!({

@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use serde_json::json;
+use sparkle_universe::config::RateLimit;
 
 use crate::{
-    support::TestApp,
+    support::{PrivateRedis, TestApp},
     ws_client::{Protocol, WsClient},
 };
 
@@ -112,4 +113,104 @@ async fn presence_and_session_ends_cross_instances() {
         .await
         .expect("offline within one second");
     assert_eq!(offline["onlineUsers"]["count"], 0);
+}
+
+fn limited(count: u32) -> RateLimit {
+    RateLimit {
+        count,
+        window: Duration::from_secs(3600),
+    }
+}
+
+#[tokio::test]
+async fn instances_share_one_rate_budget_and_one_login_lockout() {
+    let Some(instances) = TestApp::cluster_with(2, |config| {
+        config.rate_limit_post_create = limited(3);
+        config.login_lockout_attempts = 3;
+    })
+    .await
+    else {
+        eprintln!("skipped: set TEST_DATABASE_URL (postgres) and TEST_REDIS_URL");
+        return;
+    };
+    let (a, b) = (&instances[0], &instances[1]);
+    let writer = a.register("budget").await;
+    let body = |title: &str| json!({ "title": title, "content": "text", "published": true });
+    let token = Some(writer.token.as_str());
+    a.post("/api/posts", token, body("one")).await.data(201);
+    b.post("/api/posts", token, body("two")).await.data(201);
+    a.post("/api/posts", token, body("three")).await.data(201);
+    // Three posts across the cluster spend the budget on every instance.
+    b.post("/api/posts", token, body("four"))
+        .await
+        .assert_error(429, "RATE_LIMITED");
+    a.post("/api/posts", token, body("five"))
+        .await
+        .assert_error(429, "RATE_LIMITED");
+
+    let wrong = json!({ "email": "budget@example.com", "password": "Wrong-pass1" });
+    for instance in [a, b, a] {
+        instance
+            .post("/api/auth/login", None, wrong.clone())
+            .await
+            .assert_error(401, "INVALID_CREDENTIALS");
+    }
+    let right = json!({ "email": "budget@example.com", "password": crate::support::PASSWORD });
+    for instance in [a, b] {
+        instance
+            .post("/api/auth/login", None, right.clone())
+            .await
+            .assert_error(429, "ACCOUNT_LOCKED");
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_fall_back_to_each_instance_while_redis_is_down() {
+    let Some(redis) = PrivateRedis::start().await else {
+        eprintln!("skipped: set TEST_REDIS_URL (and have redis-server installed)");
+        return;
+    };
+    // Two instances (each with its own database) counting in one Redis; anonymous
+    // requests of this test all come from one unknown address.
+    let channel = format!("sparkle:test:{}", uuid::Uuid::new_v4().simple());
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let (url, channel) = (redis.url(), channel.clone());
+        instances.push(
+            TestApp::with_config(move |config| {
+                config.redis_url = Some(url);
+                config.redis_channel = channel;
+                config.rate_limit_api = limited(2);
+            })
+            .await,
+        );
+    }
+    let (a, b) = (&instances[0], &instances[1]);
+    a.get("/api/posts", None).await.data(200);
+    b.get("/api/posts", None).await.data(200);
+    a.get("/api/posts", None)
+        .await
+        .assert_error(429, "RATE_LIMITED");
+
+    let redis = redis
+        .restart_after(async {
+            // Redis is down: every request is answered, the limit applies per instance.
+            for instance in [a, b] {
+                instance.get("/api/posts", None).await.data(200);
+                instance.get("/api/posts", None).await.data(200);
+                instance
+                    .get("/api/posts", None)
+                    .await
+                    .assert_error(429, "RATE_LIMITED");
+            }
+        })
+        .await;
+    // Back (and empty): one budget again, once the retry delay has passed.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    a.get("/api/posts", None).await.data(200);
+    b.get("/api/posts", None).await.data(200);
+    b.get("/api/posts", None)
+        .await
+        .assert_error(429, "RATE_LIMITED");
+    drop(redis);
 }

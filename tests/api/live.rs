@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::{
-    support::TestApp,
+    support::{PrivateRedis, TestApp},
     ws_client::{Protocol, WAIT, WsClient},
 };
 
@@ -633,58 +633,6 @@ async fn the_graphql_ws_library_receives_live_comments() {
         .expect("exits")
         .expect("status");
     assert!(status.success());
-}
-
-/// A private `redis-server` on its own port, stopped when dropped.
-struct PrivateRedis {
-    port: u16,
-    process: tokio::process::Child,
-}
-
-impl PrivateRedis {
-    /// Starts one on a free port; `None` (the test is skipped) unless `TEST_REDIS_URL`
-    /// is set, which says Redis is installed here.
-    async fn start() -> Option<Self> {
-        std::env::var("TEST_REDIS_URL")
-            .ok()
-            .filter(|url| !url.is_empty())?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        Some(Self::on(port).await)
-    }
-
-    async fn on(port: u16) -> Self {
-        let process = tokio::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("redis-server starts");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { port, process }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Stops the server, then starts a fresh one (nothing kept) on the same port.
-    async fn restart_after(mut self, outage: impl std::future::Future<Output = ()>) -> Self {
-        self.process.kill().await.expect("redis-server stops");
-        outage.await;
-        Self::on(self.port).await
-    }
 }
 
 async fn wait_until_ready_says(app: &TestApp, status: &str) {

@@ -2,6 +2,8 @@
 //! PostgreSQL database when `TEST_DATABASE_URL` is set), the real router driven
 //! in-process, and small request helpers.
 
+use std::time::Duration;
+
 use axum::{
     Router,
     body::Body,
@@ -193,6 +195,11 @@ impl TestApp {
     /// like servers behind a load balancer; `None` unless both `TEST_DATABASE_URL`
     /// and `TEST_REDIS_URL` are set.
     pub async fn cluster(count: usize) -> Option<Vec<Self>> {
+        Self::cluster_with(count, |_| {}).await
+    }
+
+    /// [`TestApp::cluster`] with [`test_config`] changed by `adjust` on every instance.
+    pub async fn cluster_with(count: usize, adjust: impl Fn(&mut Config)) -> Option<Vec<Self>> {
         let redis = std::env::var("TEST_REDIS_URL")
             .ok()
             .filter(|url| !url.is_empty())?;
@@ -206,6 +213,7 @@ impl TestApp {
             let mut config = test_config();
             config.redis_url = Some(redis.clone());
             config.redis_channel = channel.clone();
+            adjust(&mut config);
             let connection = db::connect(&database, 4).await.expect("connect");
             let state = AppState::with_database(config, connection)
                 .await
@@ -368,6 +376,59 @@ impl TestApp {
             .await
             .expect("insert category");
         id
+    }
+}
+
+/// A private `redis-server` on its own port, stopped when dropped.
+pub struct PrivateRedis {
+    port: u16,
+    process: tokio::process::Child,
+}
+
+impl PrivateRedis {
+    /// Starts one on a free port; `None` (the test is skipped) unless `TEST_REDIS_URL`
+    /// is set, which says Redis is installed here.
+    pub async fn start() -> Option<Self> {
+        std::env::var("TEST_REDIS_URL")
+            .ok()
+            .filter(|url| !url.is_empty())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        Some(Self::on(port).await)
+    }
+
+    async fn on(port: u16) -> Self {
+        let process = tokio::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server starts");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { port, process }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server, runs `outage`, then starts a fresh one (nothing kept) on the
+    /// same port.
+    pub async fn restart_after(mut self, outage: impl std::future::Future<Output = ()>) -> Self {
+        self.process.kill().await.expect("redis-server stops");
+        outage.await;
+        Self::on(self.port).await
     }
 }
 
