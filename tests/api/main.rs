@@ -8,6 +8,7 @@ mod contract_check;
 mod graphql;
 mod live;
 mod notifications;
+mod plans;
 mod posts;
 mod reactions;
 mod social;
