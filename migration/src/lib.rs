@@ -7,6 +7,7 @@ mod m20261125_000001_foundation;
 mod m20261125_000002_conversation;
 mod m20261129_000003_post_tag_ids;
 mod m20261129_000004_post_rank_indexes;
+mod m20261203_000005_list_indexes;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_conversation::Migration),
             Box::new(m20261129_000003_post_tag_ids::Migration),
             Box::new(m20261129_000004_post_rank_indexes::Migration),
+            Box::new(m20261203_000005_list_indexes::Migration),
         ]
     }
 }

@@ -12,9 +12,9 @@ use entity::{comment, notification, post, user};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, Order,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    sea_query::{Alias, Asterisk, Expr, Query, WindowStatement},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Alias, Asterisk, Expr, Query, SelectStatement, UnionType},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -232,9 +232,13 @@ async fn authors_of<'a>(
     users::users_by_ids(&state.db, &ids).await
 }
 
+/// Most threads [`thread_pages`] reads in one statement (SQLite accepts at most 500
+/// parts in one `UNION ALL`).
+const THREADS_PER_STATEMENT: usize = 100;
+
 /// For each of `threads`, its rows after `window.after`, oldest first, one more than
 /// `window.limit` (to learn whether more follow). Every thread gets an entry. One
-/// statement, whatever the number of threads.
+/// statement per [`THREADS_PER_STATEMENT`] threads.
 pub async fn thread_pages(
     db: &impl ConnectionTrait,
     threads: &[CommentThread],
@@ -244,72 +248,70 @@ pub async fn thread_pages(
         .iter()
         .map(|thread| (thread.clone(), Vec::new()))
         .collect();
-    let mut query = comment::Entity::find().filter(threads_condition(threads));
-    if let Some(after) = &window.after {
-        query = query.filter(comment::Column::Id.gt(after.as_str()));
+    for batch in threads.chunks(THREADS_PER_STATEMENT) {
+        let Some(statement) = thread_pages_statement(batch, window) else {
+            continue;
+        };
+        let rows = comment::Model::find_by_statement(db.get_database_backend().build(&statement))
+            .all(db)
+            .await?;
+        for row in rows {
+            if let Some(page) = pages.get_mut(&CommentThread::of(&row)) {
+                page.push(row);
+            }
+        }
     }
-    let rows = match threads {
-        [] => Vec::new(),
-        [_] => {
-            query
-                .order_by_asc(comment::Column::Id)
-                .limit(window.probe_limit())
-                .all(db)
-                .await?
-        }
-        _ => {
-            // The first rows of every thread at once: rank each thread's rows by id.
-            let rank = Alias::new("thread_rank");
-            let mut ranked = query.into_query();
-            ranked.expr_window_as(
-                Expr::cust("ROW_NUMBER()"),
-                WindowStatement::partition_by_custom(r#"COALESCE("parent_id", "post_id")"#)
-                    .order_by(comment::Column::Id, Order::Asc)
-                    .take(),
-                rank.clone(),
-            );
-            let probe = i64::try_from(window.probe_limit()).unwrap_or(i64::MAX);
-            let select = Query::select()
-                .column(Asterisk)
-                .from_subquery(ranked, Alias::new("ranked"))
-                .and_where(Expr::col(rank).lte(probe))
-                .order_by(comment::Column::Id, Order::Asc)
-                .to_owned();
-            comment::Model::find_by_statement(db.get_database_backend().build(&select))
-                .all(db)
-                .await?
-        }
-    };
-    for row in rows {
-        if let Some(page) = pages.get_mut(&CommentThread::of(&row)) {
-            page.push(row);
-        }
+    // SQL orders each thread's part, not the parts among themselves.
+    for page in pages.values_mut() {
+        page.sort_by(|a, b| a.id.cmp(&b.id));
     }
     Ok(pages)
 }
 
-/// Rows listed in any of `threads`.
-fn threads_condition(threads: &[CommentThread]) -> Condition {
-    let mut post_ids = Vec::new();
-    let mut parent_ids = Vec::new();
-    for thread in threads {
-        match thread {
-            CommentThread::Post(id) => post_ids.push(id.as_str()),
-            CommentThread::Replies(id) => parent_ids.push(id.as_str()),
+/// The statement [`thread_pages`] runs for `threads` (`None` for no thread): each
+/// thread's page read on its own, so that it follows the thread's index in id order
+/// and stops after the page, joined by `UNION ALL` when there are several.
+pub fn thread_pages_statement(
+    threads: &[CommentThread],
+    window: &CursorWindow<String>,
+) -> Option<SelectStatement> {
+    let mut pages = threads.iter().map(|thread| {
+        let mut page = comment::Entity::find().filter(thread_condition(thread));
+        if let Some(after) = &window.after {
+            page = page.filter(comment::Column::Id.gt(after.as_str()));
+        }
+        page.order_by_asc(comment::Column::Id)
+            .limit(window.probe_limit())
+            .into_query()
+    });
+    let first = pages.next()?;
+    if threads.len() == 1 {
+        return Some(first);
+    }
+    // A part of a union may not have its own ORDER BY and LIMIT: each is a subquery.
+    let part = |index: usize, page: SelectStatement| {
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(page, Alias::new(format!("thread_{index}")))
+            .to_owned()
+    };
+    let mut union = part(0, first);
+    for (index, page) in pages.enumerate() {
+        union.union(UnionType::All, part(index + 1, page));
+    }
+    Some(union)
+}
+
+/// The rows listed in `thread`.
+fn thread_condition(thread: &CommentThread) -> Condition {
+    match thread {
+        CommentThread::Post(post_id) => Condition::all()
+            .add(comment::Column::ParentId.is_null())
+            .add(comment::Column::PostId.eq(post_id.as_str())),
+        CommentThread::Replies(parent_id) => {
+            Condition::all().add(comment::Column::ParentId.eq(parent_id.as_str()))
         }
     }
-    let mut condition = Condition::any();
-    if !post_ids.is_empty() {
-        condition = condition.add(
-            Condition::all()
-                .add(comment::Column::ParentId.is_null())
-                .add(comment::Column::PostId.is_in(post_ids)),
-        );
-    }
-    if !parent_ids.is_empty() {
-        condition = condition.add(comment::Column::ParentId.is_in(parent_ids));
-    }
-    condition
 }
 
 /// Comment `id` and its post, when the caller may see that post (else 404, as for a

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use entity::{follow, user};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Select,
     sea_query::{Expr, Query},
 };
 use serde::Serialize;
@@ -188,25 +188,7 @@ pub async fn list(
     which: FollowList,
     window: &CursorWindow<FollowCursor>,
 ) -> AppResult<CursorSlice<user::Model>> {
-    let (owner, listed) = which.columns();
-    let mut query = follow::Entity::find().filter(owner.eq(user_id));
-    if let Some((created_at, listed_id)) = &window.after {
-        query = query.filter(
-            Condition::any()
-                .add(follow::Column::CreatedAt.lt(*created_at))
-                .add(
-                    Condition::all()
-                        .add(follow::Column::CreatedAt.eq(*created_at))
-                        .add(listed.lt(listed_id.as_str())),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_desc(follow::Column::CreatedAt)
-        .order_by_desc(listed)
-        .limit(window.probe_limit())
-        .all(db)
-        .await?;
+    let rows = page_query(user_id, which, window).all(db).await?;
     let listed_id = |row: &follow::Model| match which {
         FollowList::Followers => row.follower_id.clone(),
         FollowList::Following => row.following_id.clone(),
@@ -215,6 +197,31 @@ pub async fn list(
     let ids: Vec<String> = slice.rows.iter().map(|(_, row)| listed_id(row)).collect();
     let mut accounts = users::users_by_ids(db, &ids).await?;
     Ok(slice.filter_map(|row| accounts.remove(&listed_id(&row))))
+}
+
+/// The statement [`list`] runs: the follows of `user_id` on the `which` side, newest
+/// first (the listed id breaks ties), after the cursor, one more than the page.
+pub fn page_query(
+    user_id: &str,
+    which: FollowList,
+    window: &CursorWindow<FollowCursor>,
+) -> Select<follow::Entity> {
+    let (owner, listed) = which.columns();
+    let mut query = follow::Entity::find().filter(owner.eq(user_id));
+    if let Some((created_at, listed_id)) = &window.after {
+        // `(created_at, listed) < (…, …)`: rows after the cursor in the list's order,
+        // written as one row comparison so that an index range can start there.
+        let key = Expr::tuple([
+            Expr::col((follow::Entity, follow::Column::CreatedAt)),
+            Expr::col((follow::Entity, listed)),
+        ]);
+        let cursor = Expr::tuple([Expr::val(*created_at), Expr::val(listed_id.as_str())]);
+        query = query.filter(key.lt(cursor));
+    }
+    query
+        .order_by_desc(follow::Column::CreatedAt)
+        .order_by_desc(listed)
+        .limit(window.probe_limit())
 }
 
 /// [`list`] for `username`, as REST shows it.

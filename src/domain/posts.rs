@@ -10,7 +10,8 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use entity::{post, post_tag, tag};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    ExprTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ExprTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -224,39 +225,28 @@ pub async fn list(
     window: PageWindow,
     with_total: bool,
 ) -> AppResult<(Vec<post::Model>, Option<u64>)> {
-    let mut query = post::Entity::find()
-        .filter(post::Column::Published.eq(true))
-        .filter(post::Column::DeletedAt.is_null());
     let mut total_key = format!("{:?}", filter.sort == PostSort::Trending);
+    let mut category_id = None;
     if let Some(category) = &filter.category {
         match taxonomy::find_category(state, category).await? {
             Some(category) => {
                 total_key.push_str(&format!("|category:{}", category.id));
-                query = query.filter(post::Column::CategoryId.eq(category.id));
+                category_id = Some(category.id);
             }
             None => return Ok((Vec::new(), with_total.then_some(0))),
         }
     }
+    let mut tag_id = None;
     if let Some(tag) = &filter.tag {
         match taxonomy::find_tag(&state.db, tag).await? {
             Some(tag) => {
                 total_key.push_str(&format!("|tag:{}", tag.id));
-                query =
-                    query.filter(post::Column::Id.in_subquery(taxonomy::post_ids_with_tag(&tag.id)))
+                tag_id = Some(tag.id);
             }
             None => return Ok((Vec::new(), with_total.then_some(0))),
         }
     }
-    query = match filter.sort {
-        PostSort::Recent => query,
-        PostSort::Popular => query.order_by(Expr::cust(POPULAR_SCORE_SQL), Order::Desc),
-        PostSort::Trending => query
-            .filter(post::Column::PublishedAt.gte(now() - TimeDelta::days(TRENDING_WINDOW_DAYS)))
-            .order_by(Expr::cust(TRENDING_SCORE_SQL), Order::Desc),
-    };
-    let query = query
-        .order_by_desc(post::Column::PublishedAt)
-        .order_by_desc(post::Column::Id);
+    let query = listing(filter.sort, category_id.as_deref(), tag_id.as_deref());
     let total = match (with_total, state.list_totals.get(&total_key)) {
         (false, _) => None,
         (true, Some(remembered)) => Some(remembered),
@@ -272,6 +262,45 @@ pub async fn list(
         .all(&state.db)
         .await?;
     Ok((rows, total))
+}
+
+/// Every published post `sort` lists, in its order, optionally only those in the
+/// category `category_id` and with the tag `tag_id`. [`list`] reads pages of it.
+///
+/// Each sort has an index in this order (see the `list_indexes` and
+/// `post_rank_indexes` migrations), so a page reads only the rows it shows.
+pub fn listing(
+    sort: PostSort,
+    category_id: Option<&str>,
+    tag_id: Option<&str>,
+) -> Select<post::Entity> {
+    let mut query = post::Entity::find()
+        .filter(post::Column::Published.eq(true))
+        .filter(post::Column::DeletedAt.is_null());
+    if let Some(category_id) = category_id {
+        query = query.filter(post::Column::CategoryId.eq(category_id));
+    }
+    if let Some(tag_id) = tag_id {
+        query = query.filter(post::Column::Id.in_subquery(taxonomy::post_ids_with_tag(tag_id)));
+    }
+    query = match sort {
+        PostSort::Recent => query,
+        PostSort::Popular => query.order_by(Expr::cust(POPULAR_SCORE_SQL), Order::Desc),
+        PostSort::Trending => {
+            // `NOT (published_at < start)`, which is `published_at >= start` for
+            // published posts. Written this way, SQLite applies it while reading
+            // `idx_posts_trending` in order, rather than reading the window's posts
+            // from `idx_posts_recent` and sorting them all; PostgreSQL reads it as `>=`.
+            let window_start = now() - TimeDelta::days(TRENDING_WINDOW_DAYS);
+            let published_at = Expr::col((post::Entity, post::Column::PublishedAt));
+            query
+                .filter(published_at.lt(window_start).not())
+                .order_by(Expr::cust(TRENDING_SCORE_SQL), Order::Desc)
+        }
+    };
+    query
+        .order_by_desc(post::Column::PublishedAt)
+        .order_by_desc(post::Column::Id)
 }
 
 /// A page of published posts as REST shows it.
@@ -401,19 +430,11 @@ pub async fn list_by_author(
     author_id: &str,
     window: PageWindow,
 ) -> AppResult<(Vec<post::Model>, u64)> {
-    let mut query = post::Entity::find()
-        .filter(post::Column::AuthorId.eq(author_id))
-        .filter(post::Column::DeletedAt.is_null());
-    let sees_drafts = caller
+    let with_drafts = caller
         .viewer
         .as_ref()
         .is_some_and(|viewer| viewer.owns_or_moderates(author_id));
-    if !sees_drafts {
-        query = query.filter(post::Column::Published.eq(true));
-    }
-    let query = query
-        .order_by_desc(post::Column::CreatedAt)
-        .order_by_desc(post::Column::Id);
+    let query = by_author(author_id, with_drafts);
     let total = query.clone().count(&state.db).await?;
     let rows = query
         .offset(window.offset)
@@ -421,6 +442,20 @@ pub async fn list_by_author(
         .all(&state.db)
         .await?;
     Ok((rows, total))
+}
+
+/// The posts of `author_id` that are not deleted, newest first: drafts too when
+/// `with_drafts`, else published ones only. [`list_by_author`] reads pages of it.
+pub fn by_author(author_id: &str, with_drafts: bool) -> Select<post::Entity> {
+    let mut query = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(author_id))
+        .filter(post::Column::DeletedAt.is_null());
+    if !with_drafts {
+        query = query.filter(post::Column::Published.eq(true));
+    }
+    query
+        .order_by_desc(post::Column::CreatedAt)
+        .order_by_desc(post::Column::Id)
 }
 
 /// Creates a post for the caller.

@@ -12,7 +12,7 @@ use entity::{category, post_tag, tag};
 use lru::LruCache;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    QuerySelect, QueryTrait, Select,
 };
 use serde::Serialize;
 
@@ -109,10 +109,7 @@ impl CategoryCache {
         if let Some(categories) = fresh {
             return Ok((categories, true));
         }
-        let rows = category::Entity::find()
-            .order_by_asc(category::Column::Name)
-            .all(db)
-            .await?;
+        let rows = categories_query().all(db).await?;
         let categories: Categories = rows
             .into_iter()
             .map(|row| Arc::new(CategoryView::from(row)))
@@ -148,14 +145,22 @@ impl CategoryCache {
     }
 }
 
+/// Every category by name: the statement behind the remembered categories.
+pub fn categories_query() -> Select<category::Entity> {
+    category::Entity::find().order_by_asc(category::Column::Name)
+}
+
 /// Tags by name (at most 500).
 pub async fn list_tags(db: &impl ConnectionTrait) -> AppResult<Vec<TagView>> {
-    let rows = tag::Entity::find()
+    let rows = tags_query().all(db).await?;
+    Ok(rows.into_iter().map(TagView::from).collect())
+}
+
+/// The statement [`list_tags`] runs.
+pub fn tags_query() -> Select<tag::Entity> {
+    tag::Entity::find()
         .order_by_asc(tag::Column::Name)
         .limit(TAG_LIST_LIMIT)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(TagView::from).collect())
 }
 
 /// Categories by id (ids of no category are left out).

@@ -252,7 +252,8 @@ impl Loader<CommentPage> for DbLoader {
     type Value = Vec<comment::Model>;
     type Error = async_graphql::Error;
 
-    /// One statement per distinct window (nested connections usually share one).
+    /// One statement per distinct window (nested connections usually share one) and
+    /// per 100 threads.
     async fn load(
         &self,
         keys: &[CommentPage],

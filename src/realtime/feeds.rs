@@ -5,7 +5,7 @@
 //! what it missed the same way.
 
 use entity::{comment, notification};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 
 use super::Event;
@@ -55,13 +55,18 @@ impl Feed for NotificationFeed {
     }
 
     async fn after(&self, state: &AppState, after: &str, limit: u64) -> AppResult<Vec<Self::Row>> {
-        Ok(notification::Entity::find()
+        Ok(self.replay_query(after, limit).all(&state.db).await?)
+    }
+}
+
+impl NotificationFeed {
+    /// The statement [`Feed::after`] runs.
+    pub fn replay_query(&self, after: &str, limit: u64) -> Select<notification::Entity> {
+        notification::Entity::find()
             .filter(notification::Column::UserId.eq(&self.user_id))
             .filter(notification::Column::Id.gt(after))
             .order_by_asc(notification::Column::Id)
             .limit(limit)
-            .all(&state.db)
-            .await?)
     }
 }
 
@@ -87,13 +92,18 @@ impl Feed for CommentFeed {
     }
 
     async fn after(&self, state: &AppState, after: &str, limit: u64) -> AppResult<Vec<Self::Row>> {
-        Ok(comment::Entity::find()
+        Ok(self.replay_query(after, limit).all(&state.db).await?)
+    }
+}
+
+impl CommentFeed {
+    /// The statement [`Feed::after`] runs.
+    pub fn replay_query(&self, after: &str, limit: u64) -> Select<comment::Entity> {
+        comment::Entity::find()
             .filter(comment::Column::PostId.eq(&self.post_id))
             .filter(comment::Column::Id.gt(after))
             .order_by_asc(comment::Column::Id)
             .limit(limit)
-            .all(&state.db)
-            .await?)
     }
 }
 

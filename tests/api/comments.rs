@@ -8,7 +8,13 @@ use chrono::DateTime;
 use entity::{comment, notification};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
-use sparkle_universe::realtime::Event;
+use sparkle_universe::{
+    domain::{
+        comments::{self, CommentThread},
+        pagination::CursorWindow,
+    },
+    realtime::Event,
+};
 
 use crate::support::{Session, TestApp, TestResponse};
 
@@ -1488,4 +1494,39 @@ async fn comment_counts_reach_the_post_in_both_styles() {
         .expect("query")
         .expect("stored");
     assert_eq!(stored.reply_count, 1);
+}
+
+#[tokio::test]
+async fn pages_of_many_threads_at_once_keep_each_thread_in_order() {
+    let app = TestApp::new().await;
+    let alice = app.register("alice").await;
+    let post_id = post_by(&app, &alice, "Busy").await;
+    let first = id(&comment_on(&app, &alice, &post_id, "first").await);
+    let second = id(&comment_on(&app, &alice, &post_id, "second").await);
+    let reply = id(&reply_to(&app, &alice, &post_id, &first, "reply").await);
+    // More threads than one statement reads (and than SQLite allows in one
+    // `UNION ALL`), most of them empty.
+    let mut threads: Vec<CommentThread> = (0..600)
+        .map(|n| CommentThread::Post(format!("no-such-post-{n}")))
+        .collect();
+    threads.push(CommentThread::Post(post_id.clone()));
+    threads.push(CommentThread::Replies(first.clone()));
+
+    let window = CursorWindow {
+        after: None,
+        limit: 5,
+    };
+    let pages = comments::thread_pages(&app.state.db, &threads, &window)
+        .await
+        .expect("thread pages");
+    assert_eq!(pages.len(), threads.len(), "every thread gets a page");
+    let page_ids = |thread: CommentThread| -> Vec<String> {
+        pages[&thread].iter().map(|row| row.id.clone()).collect()
+    };
+    assert_eq!(
+        page_ids(CommentThread::Post(post_id)),
+        [first.clone(), second]
+    );
+    assert_eq!(page_ids(CommentThread::Replies(first)), [reply]);
+    assert!(pages[&CommentThread::Post("no-such-post-0".to_owned())].is_empty());
 }

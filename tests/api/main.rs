@@ -10,6 +10,7 @@ mod graphql;
 mod hardening;
 mod live;
 mod notifications;
+mod plans;
 mod posts;
 mod reactions;
 mod social;
