@@ -23,6 +23,8 @@ pub struct Model {
     pub deleted: bool,
     pub reply_count: i64,
     pub reaction_count: i64,
+    /// Place in the post's live feed, in commit order (see `feed_positions`).
+    pub feed_position: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -24,6 +24,8 @@ pub struct Model {
     pub read: bool,
     pub read_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// Place in the user's live feed, in commit order (see `feed_positions`).
+    pub feed_position: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

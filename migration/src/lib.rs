@@ -8,6 +8,7 @@ mod m20261125_000002_conversation;
 mod m20261129_000003_post_tag_ids;
 mod m20261129_000004_post_rank_indexes;
 mod m20261203_000005_list_indexes;
+mod m20261203_000006_feed_positions;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_post_tag_ids::Migration),
             Box::new(m20261129_000004_post_rank_indexes::Migration),
             Box::new(m20261203_000005_list_indexes::Migration),
+            Box::new(m20261203_000006_feed_positions::Migration),
         ]
     }
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
-    new_id,
+    feed_positions, new_id,
     notifications::{self, NewNotification, NotificationType},
     now,
     pagination::{CursorPage, CursorSlice, CursorWindow},
@@ -395,6 +395,8 @@ pub async fn create(
 
     let created_at = now();
     let txn = state.begin_write().await?;
+    // First, so concurrent comments on this post queue here, before any other lock.
+    let feed_position = feed_positions::take(&txn, &feed_positions::comments_of(&post.id)).await?;
     if let Some(parent) = &parent {
         // Counting the reply first locks the parent: a concurrent delete then sees it.
         let counted = adjust_counter(&txn, &parent.id, CommentCounter::Replies, 1).await?;
@@ -418,6 +420,7 @@ pub async fn create(
         deleted: Set(false),
         reply_count: Set(0),
         reaction_count: Set(0),
+        feed_position: Set(feed_position),
         created_at: Set(created_at),
         updated_at: Set(created_at),
     }
@@ -627,11 +630,13 @@ async fn mention_notifications(
         .collect())
 }
 
-/// Stores each of `news` (see [`notifications::notify`]); returns the stored rows.
+/// Stores each of `news` (see [`notifications::notify`]), in recipient order (see
+/// [`feed_positions`]); returns the stored rows.
 async fn notify_all(
     db: &impl ConnectionTrait,
-    news: Vec<NewNotification>,
+    mut news: Vec<NewNotification>,
 ) -> AppResult<Vec<notification::Model>> {
+    news.sort_by(|a, b| a.user_id.cmp(&b.user_id));
     let mut stored = Vec::new();
     for new in news {
         stored.extend(notifications::notify(db, new).await?);

@@ -3,6 +3,7 @@
 //! REST handlers and the GraphQL resolvers get exactly the same behaviour.
 
 pub mod comments;
+pub mod feed_positions;
 pub mod follows;
 pub mod list_totals;
 pub mod moderation;

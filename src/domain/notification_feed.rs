@@ -14,7 +14,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    new_id,
+    feed_positions, new_id,
     notifications::{self, NewNotification, NotificationType, mentioned_usernames},
     now,
     pagination::{CursorPage, CursorSlice, CursorWindow},
@@ -283,9 +283,15 @@ pub async fn broadcast(
         let Some(last) = ids.last().cloned() else {
             break;
         };
+        let feeds: Vec<String> = ids
+            .iter()
+            .map(|user_id| feed_positions::notifications_of(user_id))
+            .collect();
+        let positions = feed_positions::take_many(&txn, &feeds).await?;
         let rows: Vec<notification::Model> = ids
             .into_iter()
-            .map(|user_id| notification::Model {
+            .zip(positions)
+            .map(|(user_id, feed_position)| notification::Model {
                 id: new_id(),
                 user_id,
                 notification_type: NotificationType::System.as_str().to_owned(),
@@ -297,6 +303,7 @@ pub async fn broadcast(
                 read: false,
                 read_at: None,
                 created_at,
+                feed_position,
             })
             .collect();
         notification::Entity::insert_many(
@@ -328,10 +335,12 @@ pub async fn notify_post_mentions(
     if names.is_empty() {
         return Ok(Vec::new());
     }
+    // In id order: several feeds' positions are taken in key order.
     let mentioned: Vec<String> = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::UsernameLower.is_in(names))
+        .order_by_asc(user::Column::Id)
         .into_tuple()
         .all(db)
         .await?;

@@ -6,10 +6,12 @@
 //! a notification that was rolled back.
 
 use entity::notification;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use serde::{Deserialize, Serialize};
 
-use super::{new_id, now};
+use super::{feed_positions, new_id, now};
 use crate::{error::AppResult, realtime::Event, state::AppState};
 
 /// What a notification is about.
@@ -86,7 +88,9 @@ pub struct NewNotification {
 }
 
 /// Stores `new` unless it is about the user's own action or a duplicate; returns
-/// the stored row. Call inside the transaction of the action, then [`announce`].
+/// the stored row. Call inside the transaction of the action, then [`announce`];
+/// notifying several users in one transaction, notify them in user-id order (see
+/// [`feed_positions`]).
 pub async fn notify(
     db: &impl ConnectionTrait,
     new: NewNotification,
@@ -94,6 +98,19 @@ pub async fn notify(
     if new.actor_id.as_deref() == Some(new.user_id.as_str()) {
         return Ok(None);
     }
+    if let Some(key) = &new.dedupe_key {
+        // Sent already: no position is taken (a gap would make streams replay).
+        let sent = notification::Entity::find()
+            .filter(notification::Column::UserId.eq(&new.user_id))
+            .filter(notification::Column::DedupeKey.eq(key))
+            .count(db)
+            .await?;
+        if sent > 0 {
+            return Ok(None);
+        }
+    }
+    let feed_position =
+        feed_positions::take(db, &feed_positions::notifications_of(&new.user_id)).await?;
     let row = notification::Model {
         id: new_id(),
         user_id: new.user_id,
@@ -106,6 +123,7 @@ pub async fn notify(
         read: false,
         read_at: None,
         created_at: now(),
+        feed_position,
     };
     let active = notification::ActiveModel {
         id: Set(row.id.clone()),
@@ -119,6 +137,7 @@ pub async fn notify(
         read: Set(false),
         read_at: Set(None),
         created_at: Set(row.created_at),
+        feed_position: Set(row.feed_position),
     };
     let inserted = notification::Entity::insert(active)
         .on_conflict_do_nothing_on([

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use sparkle_universe::config::RateLimit;
 
@@ -213,4 +214,112 @@ async fn rate_limits_fall_back_to_each_instance_while_redis_is_down() {
         .await
         .assert_error(429, "RATE_LIMITED");
     drop(redis);
+}
+
+const WRITERS: usize = 8;
+const COMMENTS_PER_WRITER: usize = 10;
+
+/// The ids of `count` comments a subscription `id` receives, in arrival order.
+async fn receive_comments(socket: &mut WsClient, id: &str, count: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(count);
+    while ids.len() < count {
+        let data = socket.next_data(id).await;
+        ids.push(
+            data["commentAdded"]["id"]
+                .as_str()
+                .expect("comment id")
+                .to_owned(),
+        );
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn streams_deliver_every_comment_once_in_commit_order_under_concurrent_writers() {
+    // Two instances on PostgreSQL and Redis when available, else one on a SQLite file.
+    let instances = match TestApp::cluster(2).await {
+        Some(instances) => instances,
+        None => vec![TestApp::with_file_database().await],
+    };
+    let instances = std::sync::Arc::new(instances);
+    let first = &instances[0];
+    let last = &instances[instances.len() - 1];
+    let (address_first, address_last) = (first.serve().await, last.serve().await);
+    let author = first.register("streamed").await;
+    let post = first
+        .create_post(
+            &author.token,
+            json!({ "title": "Busy thread", "content": "Talk.", "published": true }),
+        )
+        .await;
+    let post_id = post["id"].as_str().expect("post id").to_owned();
+    let mut writers = Vec::new();
+    for writer in 0..WRITERS {
+        writers.push(first.register(&format!("streamer{writer}")).await.token);
+    }
+    const SUBSCRIPTION: &str =
+        "subscription($p: ID!, $a: ID) { commentAdded(postId: $p, after: $a) { id } }";
+    let mut live = WsClient::connect(address_last, Protocol::TransportWs, None)
+        .await
+        .expect("live subscriber");
+    live.subscribe("c", SUBSCRIPTION, json!({ "p": post_id }))
+        .await;
+    let mut resuming = WsClient::connect(address_first, Protocol::TransportWs, None)
+        .await
+        .expect("resuming subscriber");
+    resuming
+        .subscribe("c", SUBSCRIPTION, json!({ "p": post_id }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (writer, token) in writers.into_iter().enumerate() {
+        let (instances, post_id) = (instances.clone(), post_id.clone());
+        tasks.spawn(async move {
+            for index in 0..COMMENTS_PER_WRITER {
+                // Alternate instances, so commits race across them.
+                let instance = &instances[(writer + index) % instances.len()];
+                let response = instance
+                    .post(
+                        &format!("/api/posts/{post_id}/comments"),
+                        Some(&token),
+                        json!({ "content": format!("{writer}-{index}") }),
+                    )
+                    .await;
+                assert_eq!(response.status, 201, "{}", response.body);
+            }
+        });
+    }
+    let total = WRITERS * COMMENTS_PER_WRITER;
+    // The resuming subscriber leaves part way, then comes back after its last one.
+    let mut resumed = receive_comments(&mut resuming, "c", total / 4).await;
+    resuming.close().await;
+    let mut resuming = WsClient::connect(address_last, Protocol::TransportWs, None)
+        .await
+        .expect("reconnected");
+    let seen = resumed.last().cloned().expect("some seen");
+    resuming
+        .subscribe("c", SUBSCRIPTION, json!({ "p": post_id, "a": seen }))
+        .await;
+    while let Some(finished) = tasks.join_next().await {
+        finished.expect("writer");
+    }
+    resumed.extend(receive_comments(&mut resuming, "c", total - resumed.len()).await);
+    let delivered = receive_comments(&mut live, "c", total).await;
+
+    let db = &first.state.db;
+    let committed: Vec<String> = entity::comment::Entity::find()
+        .filter(entity::comment::Column::PostId.eq(&post_id))
+        .order_by_asc(entity::comment::Column::FeedPosition)
+        .all(db)
+        .await
+        .expect("comments")
+        .into_iter()
+        .map(|comment| comment.id)
+        .collect();
+    assert_eq!(committed.len(), total);
+    assert_eq!(delivered, committed, "live subscriber");
+    assert_eq!(resumed, committed, "resuming subscriber");
+    live.assert_quiet("c", Duration::from_millis(300)).await;
+    resuming.assert_quiet("c", Duration::from_millis(300)).await;
 }
