@@ -721,3 +721,79 @@ async fn a_live_subscriber_gets_what_it_missed_while_redis_was_down() {
     );
     drop(redis);
 }
+
+/// Stores a comment on `post_id` by `author_id` the way the domain does (a feed
+/// position taken in the transaction) but announces nothing.
+async fn commit_unannounced_comment(
+    app: &TestApp,
+    post_id: &str,
+    author_id: &str,
+) -> entity::comment::Model {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use sparkle_universe::domain::{feed_positions, new_id, now};
+    let txn = app.state.begin_write().await.expect("begin");
+    let position = feed_positions::take(&txn, &feed_positions::comments_of(post_id))
+        .await
+        .expect("position");
+    let row = entity::comment::ActiveModel {
+        id: Set(new_id()),
+        post_id: Set(post_id.to_owned()),
+        author_id: Set(author_id.to_owned()),
+        parent_id: Set(None),
+        depth: Set(0),
+        content: Set(format!("at position {position}")),
+        youtube_timestamp: Set(None),
+        edited: Set(false),
+        edited_at: Set(None),
+        deleted: Set(false),
+        reply_count: Set(0),
+        reaction_count: Set(0),
+        feed_position: Set(position),
+        created_at: Set(now()),
+        updated_at: Set(now()),
+    }
+    .insert(&txn)
+    .await
+    .expect("insert");
+    txn.commit().await.expect("commit");
+    row
+}
+
+#[tokio::test]
+async fn a_stream_reads_an_earlier_commit_whose_event_is_late() {
+    use sparkle_universe::realtime::Event;
+    let app = TestApp::new().await;
+    let address = app.serve().await;
+    let author = app.register("late").await;
+    let post = app
+        .create_post(
+            &author.token,
+            json!({ "title": "Out of order", "content": "Events race.", "published": true }),
+        )
+        .await;
+    let post_id = post["id"].as_str().expect("post id");
+    let mut socket = WsClient::connect(address, Protocol::TransportWs, None)
+        .await
+        .expect("connected");
+    socket
+        .subscribe(
+            "c",
+            "subscription($p: ID!) { commentAdded(postId: $p) { id } }",
+            json!({ "p": post_id }),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let earlier = commit_unannounced_comment(&app, post_id, &author.user_id).await;
+    let later = commit_unannounced_comment(&app, post_id, &author.user_id).await;
+    // The later commit is announced first, as when the earlier one's instance is
+    // slower to publish: the stream reads the earlier one rather than skip it.
+    for comment in [later.clone(), earlier.clone()] {
+        app.state.events.publish(Event::CommentAdded { comment });
+    }
+    for expected in [&earlier.id, &later.id] {
+        let data = socket.next_data("c").await;
+        assert_eq!(&data["commentAdded"]["id"], expected, "{data}");
+    }
+    socket.assert_quiet("c", Duration::from_millis(300)).await;
+}
