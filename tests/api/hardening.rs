@@ -325,6 +325,16 @@ async fn slow_clients_are_cut_off_and_oversized_bodies_refused_at_once() {
     assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
     assert!(!answer.contains("500"), "{answer}");
 
+    // An idle keep-alive connection is closed once it has been quiet that long.
+    let mut stream = connect_from(address, LOCAL).await;
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .expect("write");
+    let (answer, closed) = read_until_closed(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(closed, "an idle keep-alive connection stayed open");
+
     // A declared length over the limit: 413 before a byte of the body is sent.
     let mut stream = connect_from(address, LOCAL).await;
     stream
