@@ -7,7 +7,8 @@
 #
 # What it does, in one run:
 #   1. cargo build --release   (into $CARGO_TARGET_DIR, or $HOME/.cache/sparkle-target)
-#   2. a fresh temporary DATA_DIR (SQLite), seeded with 1,000 users and 10,000 posts
+#   2. a fresh temporary DATA_DIR (SQLite), or a fresh PostgreSQL schema with
+#      BENCH_DATABASE_URL, seeded with 1,000 users and 10,000 posts
 #   3. starts `sparkle` on a free local port, with the rate limits lifted, and polls /ready
 #   4. wrk -t1 --latency against
 #        GET  /health                  (the floor: no database), once
@@ -26,6 +27,8 @@
 #   WARMUP                    seconds of unmeasured load before each endpoint (default 2; 0 = none)
 #   USERS, POSTS              seed size (default 1000 and 10000)
 #   DATABASE_MAX_CONNECTIONS  passed through to the server (server default: 16)
+#   BENCH_DATABASE_URL        run on PostgreSQL (a fresh schema, dropped afterwards)
+#                             instead of SQLite
 #   KEEP_DATA=1               keep the temporary DATA_DIR (and server.log) afterwards
 #
 # Requires: cargo, curl, wrk (Debian/Ubuntu: apt-get install -y wrk).
@@ -42,18 +45,12 @@ USERS="${USERS:-1000}"
 POSTS="${POSTS:-10000}"
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PROJECT_DIR="$(dirname "$BENCH_DIR")"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sparkle-target}"
-BIN="$CARGO_TARGET_DIR/release/sparkle"
+# shellcheck source=bench/server.sh
+source "$BENCH_DIR/server.sh"
 
 GRAPHQL_QUERY='{ posts(first: 20) { edges { node { id title author { username } category { name } tags { name } } } } }'
 # Read by bench/post.lua inside wrk.
 export BENCH_BODY="{\"query\":\"$GRAPHQL_QUERY\"}"
-
-die() {
-    echo "error: $*" >&2
-    exit 1
-}
 
 # --- prerequisites ---------------------------------------------------------------
 
@@ -65,83 +62,12 @@ fi
 command -v curl >/dev/null 2>&1 || die "curl is not installed (apt-get install -y curl)"
 command -v cargo >/dev/null 2>&1 || die "cargo is not installed"
 
-# --- build -----------------------------------------------------------------------
+# --- build, seed, start ---------------------------------------------------------
 
-echo "==> cargo build --release (target dir: $CARGO_TARGET_DIR)"
-(cd "$PROJECT_DIR" && cargo build --release --bin sparkle)
-[[ -x "$BIN" ]] || die "no binary at $BIN after the build"
-
-# --- fresh data directory and cleanup ----------------------------------------------
-
-DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/sparkle-bench.XXXXXX")"
-export DATA_DIR
-SERVER_LOG="$DATA_DIR/server.log"
-SERVER_PID=""
-
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ "${KEEP_DATA:-0}" == "1" ]]; then
-        echo "kept $DATA_DIR"
-    else
-        rm -rf "$DATA_DIR"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# The server settings of the benchmark. Always SQLite in DATA_DIR; the commands run
-# from DATA_DIR so no project .env (e.g. a DATABASE_URL) is picked up.
-unset DATABASE_URL
-export HOST=127.0.0.1
-export RATE_LIMIT_API="1000000000/1s"
-export RATE_LIMIT_AUTH="1000000000/1s"
-export RUST_LOG="${BENCH_RUST_LOG:-warn}"
-
-# --- seed ------------------------------------------------------------------------
-
-echo "==> seeding $USERS users and $POSTS posts into $DATA_DIR"
+bench_build
+echo "==> seeding $USERS users and $POSTS posts ($BACKEND)"
 (cd "$DATA_DIR" && "$BIN" seed-demo --users "$USERS" --posts "$POSTS" | tail -n 1)
-
-# --- start the server on a free port ---------------------------------------------
-
-# A port nobody answers on. (Another process could take it before the server
-# binds; the readiness loop below notices if the server exits.)
-find_free_port() {
-    local port
-    for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
-PORT="$(find_free_port)" || die "no free port found"
-export PORT
-BASE="http://127.0.0.1:$PORT"
-
-echo "==> starting sparkle on $BASE (log: $SERVER_LOG)"
-(cd "$DATA_DIR" && exec "$BIN" serve) >"$SERVER_LOG" 2>&1 &
-SERVER_PID=$!
-
-# Poll /ready (database reachable) for up to 30 s.
-ready=0
-for _ in $(seq 1 300); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        cat "$SERVER_LOG" >&2
-        die "the server exited before it was ready"
-    fi
-    if curl -fsS -o /dev/null "$BASE/ready" 2>/dev/null; then
-        ready=1
-        break
-    fi
-    sleep 0.1
-done
-[[ "$ready" == "1" ]] || { cat "$SERVER_LOG" >&2; die "the server was not ready after 30 s"; }
+bench_start
 
 # --- sanity checks and SQL statements per request ----------------------------------
 
@@ -206,7 +132,7 @@ done)"
 median_ratio="$(printf '%s\n' "$ratios" | sort -g | awk -v n="$ROUNDS" 'NR == int((n + 1) / 2) { print $1 "%" }')"
 
 echo
-echo "sparkle benchmark: SQLite, $USERS users / $POSTS posts, wrk -t1 -c$CONNECTIONS, ${DURATION}s per endpoint and round, $ROUNDS rounds"
+echo "sparkle benchmark: $BACKEND, $USERS users / $POSTS posts, wrk -t1 -c$CONNECTIONS, ${DURATION}s per endpoint and round, $ROUNDS rounds"
 echo "machine: $(nproc) cores, Linux $(uname -r); load average before the runs: $LOAD_BEFORE"
 echo
 printf '%-32s %12s %10s %10s\n' "endpoint (median round)" "req/s" "p50" "p99"

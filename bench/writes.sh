@@ -18,7 +18,7 @@
 #      spreading requests over the accounts (bench/write.lua)
 #   4. prints writes/s and the errors (non-2xx answers and socket errors) of each run
 #
-# Requires: cargo, curl, wrk, and psql for PostgreSQL.
+# Requires: cargo, curl, wrk, python3, and psql for PostgreSQL.
 
 set -euo pipefail
 
@@ -27,81 +27,35 @@ CLIENTS="${CLIENTS:-1 4 16 64}"
 ACCOUNTS="${ACCOUNTS:-64}"
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PROJECT_DIR="$(dirname "$BENCH_DIR")"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sparkle-target}"
-BIN="$CARGO_TARGET_DIR/release/sparkle"
-
-die() {
-    echo "error: $*" >&2
-    exit 1
-}
-for tool in cargo curl wrk; do
+# shellcheck source=bench/server.sh
+source "$BENCH_DIR/server.sh"
+for tool in cargo curl wrk python3; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
 done
+bench_build
+bench_start
 
-echo "==> cargo build --release (target dir: $CARGO_TARGET_DIR)"
-(cd "$PROJECT_DIR" && cargo build --release --bin sparkle)
-
-DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/sparkle-writes.XXXXXX")"
-export DATA_DIR
-SERVER_PID=""
-SCHEMA=""
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ -n "$SCHEMA" ]]; then
-        psql "$BENCH_DATABASE_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" || true
-    fi
-    rm -rf "$DATA_DIR"
+# json_get KEY...: the value at KEY... of the JSON document on stdin.
+json_get() {
+    python3 -c 'import json, sys
+value = json.load(sys.stdin)
+for key in sys.argv[1:]:
+    value = value[key]
+print(value)' "$@"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [[ -n "${BENCH_DATABASE_URL:-}" ]]; then
-    command -v psql >/dev/null 2>&1 || die "psql is not installed"
-    SCHEMA="sparkle_bench_$RANDOM$RANDOM"
-    psql "$BENCH_DATABASE_URL" -qc "CREATE SCHEMA $SCHEMA"
-    separator='?'
-    [[ "$BENCH_DATABASE_URL" == *'?'* ]] && separator='&'
-    export DATABASE_URL="$BENCH_DATABASE_URL${separator}options[search_path]=$SCHEMA"
-    BACKEND="PostgreSQL"
-else
-    unset DATABASE_URL
-    BACKEND="SQLite"
-fi
-export HOST=127.0.0.1
-export RUST_LOG="${BENCH_RUST_LOG:-warn}"
-for limit in API AUTH POST_CREATE COMMENT_CREATE REACTION FOLLOW; do
-    export "RATE_LIMIT_$limit=1000000000/1s"
-done
-
-PORT=$((20000 + RANDOM % 40000))
-export PORT
-BASE="http://127.0.0.1:$PORT"
-(cd "$DATA_DIR" && exec "$BIN" serve) >"$DATA_DIR/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA_DIR/server.log" >&2; die "the server exited"; }
-    curl -fsS -o /dev/null "$BASE/ready" 2>/dev/null && break
-    sleep 0.1
-done
-
-json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
 
 echo "==> $BACKEND: registering $ACCOUNTS accounts"
 TOKENS=""
 for i in $(seq 1 "$ACCOUNTS"); do
     token="$(curl -fsS -H 'Content-Type: application/json' \
         --data "{\"email\":\"writer$i@example.com\",\"password\":\"Sparkle123\",\"username\":\"writer$i\"}" \
-        "$BASE/api/auth/register" | json_field token)"
+        "$BASE/api/auth/register" | json_get data token)"
     TOKENS="${TOKENS:+$TOKENS,}$token"
 done
 first_token="${TOKENS%%,*}"
 POST_ID="$(curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $first_token" \
     --data '{"title":"Benchmark post","content":"Everyone writes here.","published":true}' \
-    "$BASE/api/posts" | sed -n 's/.*"data":{[^}]*"id":"\([^"]*\)".*/\1/p')"
+    "$BASE/api/posts" | json_get data id)"
 [[ -n "$POST_ID" ]] || die "could not create the post"
 export BENCH_TOKENS="$TOKENS" BENCH_POST="$POST_ID"
 
