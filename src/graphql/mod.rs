@@ -45,6 +45,7 @@ pub use served::ServedSchema;
 
 /// Every query field, one object per area.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     query::CoreQuery,
     notifications::NotificationQuery,
@@ -53,6 +54,7 @@ pub struct QueryRoot(
 
 /// Every mutation, one object per area.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     mutation::CoreMutation,
     comments::CommentMutation,
@@ -65,25 +67,49 @@ pub struct MutationRoot(
 /// The executable schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionRoot>;
 
+/// Depth and complexity allowed to an operation that only introspects. Introspection
+/// reads the schema, never data, and the query every GraphQL tool sends (GraphiQL's,
+/// graphql-js `getIntrospectionQuery`) nests `ofType` nine levels deep: far deeper
+/// than data queries need, so it gets limits of its own instead of raising theirs.
+pub fn introspection_limits(config: &crate::config::Config) -> (usize, usize) {
+    (
+        config.graphql_max_depth.max(INTROSPECTION_MAX_DEPTH),
+        config
+            .graphql_max_complexity
+            .max(INTROSPECTION_MAX_COMPLEXITY),
+    )
+}
+
+/// Depth of graphql-js's introspection query (its `TypeRef` fragment under
+/// `__schema.types.fields.type`), with room to spare.
+const INTROSPECTION_MAX_DEPTH: usize = 20;
+/// Generous for a full introspection of this schema.
+const INTROSPECTION_MAX_COMPLEXITY: usize = 100_000;
+
 /// Builds the schema with the configured depth, complexity, directive and alias limits
-/// and document cache.
+/// and document cache (and its twin for introspection, see [`introspection_limits`]).
 pub fn schema(state: &AppState) -> ServedSchema {
     let config = &state.config;
-    let mut builder = Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        subscription::SubscriptionRoot,
-    )
-    .data(state.clone())
-    .limit_depth(config.graphql_max_depth)
-    .limit_complexity(config.graphql_max_complexity)
-    .limit_directives(8)
-    .limit_recursive_depth(32);
-    if !config.dev_mode {
-        builder = builder.disable_suggestions();
-    }
+    let build = |max_depth, max_complexity| {
+        let mut builder = Schema::build(
+            QueryRoot::default(),
+            MutationRoot::default(),
+            subscription::SubscriptionRoot,
+        )
+        .data(state.clone())
+        .limit_depth(max_depth)
+        .limit_complexity(max_complexity)
+        .limit_directives(8)
+        .limit_recursive_depth(32);
+        if !config.dev_mode {
+            builder = builder.disable_suggestions();
+        }
+        builder.finish()
+    };
+    let (introspection_depth, introspection_complexity) = introspection_limits(config);
     ServedSchema::new(
-        builder.finish(),
+        build(config.graphql_max_depth, config.graphql_max_complexity),
+        build(introspection_depth, introspection_complexity),
         config.graphql_max_aliases,
         config.graphql_document_cache,
     )

@@ -28,6 +28,9 @@ const MAX_CACHED_DOCUMENT_BYTES: usize = 8 * 1024;
 #[derive(Clone)]
 pub struct ServedSchema {
     schema: AppSchema,
+    /// The same schema with the looser limits of [`super::introspection_limits`], for
+    /// operations that only introspect.
+    introspection: AppSchema,
     max_aliases: usize,
     documents: Option<Arc<DocumentCache>>,
 }
@@ -44,9 +47,15 @@ struct ParsedDocument {
 impl ServedSchema {
     /// Serves `schema`, refusing documents with more than `max_aliases` aliased fields
     /// and remembering the `cached_documents` most recently used (zero: none).
-    pub fn new(schema: AppSchema, max_aliases: usize, cached_documents: usize) -> Self {
+    pub fn new(
+        schema: AppSchema,
+        introspection: AppSchema,
+        max_aliases: usize,
+        cached_documents: usize,
+    ) -> Self {
         Self {
             schema,
+            introspection,
             max_aliases,
             documents: NonZeroUsize::new(cached_documents)
                 .map(|capacity| Arc::new(Mutex::new(LruCache::new(capacity)))),
@@ -103,13 +112,43 @@ impl ServedSchema {
             )])
         })
     }
+
+    /// The schema `request` runs on: the introspection one when the operation it runs
+    /// selects only introspection fields (`__schema`, `__type`, `__typename`).
+    fn schema_for(&self, request: &mut Request) -> &AppSchema {
+        let operation_name = request.operation_name.clone();
+        let introspects_only = request.parsed_query().is_ok_and(|document| {
+            document.operations.iter().any(|(name, operation)| {
+                let selected = match (&operation_name, name) {
+                    (Some(wanted), Some(name)) => wanted == name.as_str(),
+                    _ => true,
+                };
+                let items = &operation.node.selection_set.node.items;
+                selected
+                    && !items.is_empty()
+                    && items.iter().all(|item| match &item.node {
+                        Selection::Field(field) => field.node.name.node.starts_with("__"),
+                        _ => false,
+                    })
+            })
+        });
+        let shaped_like_tools = introspects_only
+            && request
+                .parsed_query()
+                .is_ok_and(|document| introspection_lists_nest_at_most(document, 3));
+        if shaped_like_tools {
+            &self.introspection
+        } else {
+            &self.schema
+        }
+    }
 }
 
 impl Executor for ServedSchema {
     async fn execute(&self, mut request: Request) -> Response {
         match self.refusal(&mut request) {
             Some(refused) => refused,
-            None => self.schema.execute(request).await,
+            None => self.schema_for(&mut request).execute(request).await,
         }
     }
 
@@ -120,7 +159,7 @@ impl Executor for ServedSchema {
     ) -> BoxStream<'static, Response> {
         match self.refusal(&mut request) {
             Some(refused) => stream::once(async move { refused }).boxed(),
-            None => Executor::execute_stream(&self.schema, request, session_data),
+            None => Executor::execute_stream(self.schema_for(&mut request), request, session_data),
         }
     }
 }
@@ -159,6 +198,57 @@ fn validation_error(message: String, field: Option<String>) -> ServerError {
         extensions.set("fields", async_graphql::Value::Object(fields));
     }
     error
+}
+
+/// Introspection fields that list types, fields or values: nested in each other they
+/// multiply (every type's fields' types' fields…), so only the nesting the tools use,
+/// types → fields → arguments, gets the looser limits.
+const INTROSPECTION_LISTS: [&str; 7] = [
+    "types",
+    "fields",
+    "inputFields",
+    "args",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+];
+
+/// Whether the introspection lists of `document`'s operations nest at most `max` deep,
+/// following fragment spreads (at most 32 deep, so a cycle of fragments ends).
+fn introspection_lists_nest_at_most(document: &ExecutableDocument, max: usize) -> bool {
+    // (selection set, lists above it, fragment spreads above it)
+    let mut pending: Vec<(&SelectionSet, usize, usize)> = document
+        .operations
+        .iter()
+        .map(|(_, operation)| (&operation.node.selection_set.node, 0, 0))
+        .collect();
+    while let Some((set, lists, spreads)) = pending.pop() {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let is_list = INTROSPECTION_LISTS.contains(&field.node.name.node.as_str());
+                    let lists = lists + usize::from(is_list);
+                    if lists > max {
+                        return false;
+                    }
+                    pending.push((&field.node.selection_set.node, lists, spreads));
+                }
+                Selection::InlineFragment(fragment) => {
+                    pending.push((&fragment.node.selection_set.node, lists, spreads));
+                }
+                Selection::FragmentSpread(spread) => {
+                    if spreads >= 32 {
+                        return false;
+                    }
+                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
+                    {
+                        pending.push((&fragment.node.selection_set.node, lists, spreads + 1));
+                    }
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Aliased fields in the operations and fragments of `document`. Walks with an explicit

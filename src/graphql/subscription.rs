@@ -42,7 +42,7 @@ pub struct TypingUser {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// The viewer's new notifications. With `after` (the last id the client saw),
     /// first every notification it missed, in order.

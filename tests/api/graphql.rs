@@ -394,3 +394,53 @@ async fn dataloaders_are_never_shared_between_requests() {
         "updated"
     );
 }
+
+/// The introspection query GraphiQL (the copy in `assets/graphiql`) sends when it
+/// opens: graphql-js `getIntrospectionQuery()` with its defaults, taken from the
+/// bundle.
+const GRAPHIQL_INTROSPECTION: &str = include_str!("../fixtures/graphiql-introspection.graphql");
+
+#[tokio::test]
+async fn graphiql_loads_the_schema_under_the_default_limits() {
+    let app = TestApp::with_config(|config| {
+        let defaults = sparkle_universe::Config::defaults();
+        config.graphql_max_depth = defaults.graphql_max_depth;
+        config.graphql_max_complexity = defaults.graphql_max_complexity;
+    })
+    .await;
+    let response = app.graphql(GRAPHIQL_INTROSPECTION, json!({}), None).await;
+    assert!(response.body["errors"].is_null(), "{}", response.body);
+    let schema = &response.body["data"]["__schema"];
+    assert_eq!(schema["queryType"]["name"], "Query");
+    assert_eq!(schema["mutationType"]["name"], "Mutation");
+    assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+    let types = schema["types"].as_array().expect("types");
+    assert!(
+        types
+            .iter()
+            .any(|t| t["name"] == "Post" && t["fields"].is_array()),
+        "no Post type with fields"
+    );
+
+    // Data queries keep their limit.
+    let deep = "{ posts(first: 1) { edges { node { author { followers(first: 1) { edges { node { followers(first: 1) { edges { node { followers(first: 1) { edges { node { username } } } } } } } } } } } } } }";
+    let refused = app.graphql(deep, json!({}), None).await;
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("nested too deep")),
+        "{}",
+        refused.body
+    );
+    // Introspection that nests lists deeper than tools do (each level multiplies the
+    // answer) keeps the limits of data queries.
+    let explosive = "{ __schema { types { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } }";
+    let refused = app.graphql(explosive, json!({}), None).await;
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("nested too deep")),
+        "{}",
+        refused.body
+    );
+}
