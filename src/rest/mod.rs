@@ -32,11 +32,11 @@ pub const DOCS_PATH: &str = "/api/docs";
 /// Every REST route, the OpenAPI document and the docs page.
 pub fn router() -> Router<AppState> {
     let mut api = OpenApi::default();
-    let docs = HtmlPage::new(
+    let docs = HtmlPage::new(offline_docs(
         Scalar::new(OPENAPI_PATH)
             .with_title("Sparkle Universe API")
             .html(),
-    );
+    ));
     let router = api_routes()
         .route(OPENAPI_PATH, get(serve_openapi))
         .finish_api_with(&mut api, describe_api)
@@ -45,6 +45,19 @@ pub fn router() -> Router<AppState> {
             axum::routing::get(move || std::future::ready(docs.clone())),
         );
     router.layer(Extension(Arc::new(api)))
+}
+
+/// The docs page without what it would fetch from the internet: Scalar loads its
+/// fonts from its own site unless told not to. The system's sans-serif fonts stand in
+/// (aide's theme names a font variable it never defines, which would leave a serif).
+fn offline_docs(html: String) -> String {
+    const SYSTEM_FONTS: &str = "<style>:root, .light-mode, .dark-mode { --scalar-font: system-ui, -apple-system, \"Segoe UI\", Roboto, \"DejaVu Sans\", sans-serif !important; }</style>\n</head>";
+    html.replacen(
+        "var configuration = {",
+        "var configuration = {\n                    withDefaultFonts: false,",
+        1,
+    )
+    .replacen("</head>", SYSTEM_FONTS, 1)
 }
 
 /// The generated OpenAPI document (for `sparkle export-schema` and tests).

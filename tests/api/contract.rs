@@ -77,6 +77,10 @@ async fn the_docs_page_and_graphiql_work_offline() {
             external.is_empty(),
             "{path} loads external resources: {external:?}"
         );
+        if path == "/api/docs" {
+            // Scalar would fetch its fonts from its own site.
+            assert!(html.contains("withDefaultFonts: false"), "docs fetch fonts");
+        }
     }
     for asset in [
         "graphiql.min.js",
