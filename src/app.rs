@@ -17,7 +17,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{auth, db::SqlCounter, error::AppError, graphql, rest, state::AppState};
+use crate::{
+    auth, db::SqlCounter, error::AppError, graphql, html::HtmlPage, rest, state::AppState,
+};
 
 /// The whole application over `state`; tests drive this same router.
 ///
@@ -38,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(refuse_nul_in_path));
     Router::new()
+        .route("/", get(home))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .merge(api)
@@ -114,6 +117,36 @@ async fn refuse_oversized_body(
         return response;
     }
     next.run(request).await
+}
+
+/// The front door: links to GraphiQL, the API docs, the OpenAPI document and the
+/// health checks, as a page for browsers and as JSON for clients that ask for it.
+async fn home(headers: axum::http::HeaderMap) -> Response {
+    static PAGE: std::sync::LazyLock<HtmlPage> = std::sync::LazyLock::new(|| {
+        HtmlPage::new(
+            include_str!("../assets/home.html").replace("{{version}}", env!("CARGO_PKG_VERSION")),
+        )
+    });
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("json") && !accept.contains("text/html"));
+    if !wants_json {
+        return PAGE.clone().into_response();
+    }
+    Json(serde_json::json!({
+        "name": "Sparkle Universe API",
+        "version": env!("CARGO_PKG_VERSION"),
+        "links": {
+            "graphql": "/graphql",
+            "graphqlWebSocket": "/graphql/ws",
+            "docs": rest::DOCS_PATH,
+            "openapi": rest::OPENAPI_PATH,
+            "health": "/health",
+            "ready": "/ready",
+        },
+    }))
+    .into_response()
 }
 
 #[derive(serde::Serialize)]

@@ -119,3 +119,40 @@ fn schema_graphql_matches_the_code() {
         "schema.graphql is out of date: run `cargo run -- export-schema`"
     );
 }
+
+#[tokio::test]
+async fn the_front_door_links_everything_a_newcomer_needs() {
+    let app = TestApp::new().await;
+    let page = app
+        .send(
+            axum::http::Request::get("/")
+                .header("accept", "text/html,application/xhtml+xml")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().expect("html");
+    for link in [
+        "href=\"/graphql\"",
+        "href=\"/api/docs\"",
+        "href=\"/api/openapi.json\"",
+        "href=\"/health\"",
+        "href=\"/ready\"",
+    ] {
+        assert!(html.contains(link), "no {link}");
+    }
+    assert!(external_loads(html).is_empty());
+    assert!(page.headers.contains_key("content-security-policy"));
+
+    let json = app
+        .send(
+            axum::http::Request::get("/")
+                .header("accept", "application/json")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(json.body["links"]["openapi"], "/api/openapi.json");
+    assert_eq!(json.body["links"]["graphql"], "/graphql");
+}
