@@ -6,129 +6,234 @@ use std::{fmt, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
 /// Server configuration. Field docs double as `--help` text.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
-    /// Address to listen on.
-    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    /// Address to listen on (an IP address, or `localhost`).
+    #[arg(long, global = true, env = "HOST", default_value = "127.0.0.1", value_parser = parse_host)]
     pub host: IpAddr,
     /// Port to listen on.
-    #[arg(long, env = "PORT", default_value_t = 3000)]
+    #[arg(long, global = true, env = "PORT", default_value_t = 3000)]
     pub port: u16,
     /// Folder for the SQLite database, the generated JWT secret and other local state.
-    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    #[arg(long, global = true, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     /// Database URL (`sqlite://…` or `postgres://…`); defaults to `sqlite://<DATA_DIR>/sparkle.db`.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Most connections kept in the database pool.
-    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 16
+    )]
     pub database_max_connections: u32,
     /// HMAC secret for access tokens; when unset, one is generated once and kept in DATA_DIR.
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    #[arg(long, global = true, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
     /// `iss` claim of access tokens.
-    #[arg(long, env = "JWT_ISSUER", default_value = "sparkle-universe")]
+    #[arg(
+        long,
+        global = true,
+        env = "JWT_ISSUER",
+        default_value = "sparkle-universe"
+    )]
     pub jwt_issuer: String,
     /// `aud` claim of access tokens.
-    #[arg(long, env = "JWT_AUDIENCE", default_value = "sparkle-universe-api")]
+    #[arg(
+        long,
+        global = true,
+        env = "JWT_AUDIENCE",
+        default_value = "sparkle-universe-api"
+    )]
     pub jwt_audience: String,
     /// Lifetime of an access token, in seconds.
-    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    #[arg(
+        long,
+        global = true,
+        env = "ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 900
+    )]
     pub access_token_ttl_secs: u64,
     /// Lifetime of a refresh token, in days.
-    #[arg(long, env = "REFRESH_TOKEN_TTL_DAYS", default_value_t = 30)]
+    #[arg(
+        long,
+        global = true,
+        env = "REFRESH_TOKEN_TTL_DAYS",
+        default_value_t = 30
+    )]
     pub refresh_token_ttl_days: u64,
     /// Argon2id memory cost in KiB (the crate's default, 19 MiB).
-    #[arg(long, env = "ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    #[arg(
+        long,
+        global = true,
+        env = "ARGON2_MEMORY_KIB",
+        default_value_t = 19_456
+    )]
     pub argon2_memory_kib: u32,
     /// Argon2id iterations.
-    #[arg(long, env = "ARGON2_ITERATIONS", default_value_t = 2)]
+    #[arg(long, global = true, env = "ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
     /// Failed logins for one email address before it is locked.
-    #[arg(long, env = "LOGIN_LOCKOUT_ATTEMPTS", default_value_t = 5)]
+    #[arg(
+        long,
+        global = true,
+        env = "LOGIN_LOCKOUT_ATTEMPTS",
+        default_value_t = 5
+    )]
     pub login_lockout_attempts: u32,
     /// How long a locked email address stays locked, in minutes.
-    #[arg(long, env = "LOGIN_LOCKOUT_MINUTES", default_value_t = 15)]
+    #[arg(
+        long,
+        global = true,
+        env = "LOGIN_LOCKOUT_MINUTES",
+        default_value_t = 15
+    )]
     pub login_lockout_minutes: u64,
     /// Login, register and password-reset attempts per client (`count/window`).
-    #[arg(long, env = "RATE_LIMIT_AUTH", default_value = "5/15m")]
+    #[arg(long, global = true, env = "RATE_LIMIT_AUTH", default_value = "5/15m")]
     pub rate_limit_auth: RateLimit,
     /// Requests of any kind per client.
-    #[arg(long, env = "RATE_LIMIT_API", default_value = "1000/1h")]
+    #[arg(long, global = true, env = "RATE_LIMIT_API", default_value = "1000/1h")]
     pub rate_limit_api: RateLimit,
     /// Posts created per user.
-    #[arg(long, env = "RATE_LIMIT_POST_CREATE", default_value = "10/1h")]
+    #[arg(
+        long,
+        global = true,
+        env = "RATE_LIMIT_POST_CREATE",
+        default_value = "10/1h"
+    )]
     pub rate_limit_post_create: RateLimit,
     /// Comments created per user.
-    #[arg(long, env = "RATE_LIMIT_COMMENT_CREATE", default_value = "30/1h")]
+    #[arg(
+        long,
+        global = true,
+        env = "RATE_LIMIT_COMMENT_CREATE",
+        default_value = "30/1h"
+    )]
     pub rate_limit_comment_create: RateLimit,
     /// Reactions given per user.
-    #[arg(long, env = "RATE_LIMIT_REACTION", default_value = "100/1h")]
+    #[arg(
+        long,
+        global = true,
+        env = "RATE_LIMIT_REACTION",
+        default_value = "100/1h"
+    )]
     pub rate_limit_reaction: RateLimit,
     /// Follows per user.
-    #[arg(long, env = "RATE_LIMIT_FOLLOW", default_value = "30/1h")]
+    #[arg(
+        long,
+        global = true,
+        env = "RATE_LIMIT_FOLLOW",
+        default_value = "30/1h"
+    )]
     pub rate_limit_follow: RateLimit,
     /// Largest accepted request body, in bytes (REST and GraphQL).
-    #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, global = true, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
     pub body_limit_bytes: usize,
     /// Seconds a client has to send a request's headers, counted from when the
     /// connection opens or the previous response ends (so also the idle keep-alive time).
-    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(
+        long,
+        global = true,
+        env = "HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
     pub header_read_timeout_secs: u64,
     /// Seconds a request body may go without sending a byte before the request fails.
-    #[arg(long, env = "BODY_READ_TIMEOUT_SECS", default_value_t = 15)]
+    #[arg(
+        long,
+        global = true,
+        env = "BODY_READ_TIMEOUT_SECS",
+        default_value_t = 15
+    )]
     pub body_read_timeout_secs: u64,
     /// Most connections open at once from one client address (trusted proxies exempt).
-    #[arg(long, env = "MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    #[arg(
+        long,
+        global = true,
+        env = "MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256
+    )]
     pub max_connections_per_ip: usize,
     /// Proxies (comma-separated CIDRs) whose `X-Forwarded-For` names the client.
-    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
+    #[arg(long, global = true, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Browser origins (comma-separated, exact) allowed to call the APIs across sites.
-    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
+    #[arg(long, global = true, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
     pub cors_allowed_origins: Vec<String>,
     /// Milliseconds a post-list total is remembered (writes on this instance forget it at once).
-    #[arg(long, env = "LIST_TOTAL_CACHE_MS", default_value_t = 2_000)]
+    #[arg(
+        long,
+        global = true,
+        env = "LIST_TOTAL_CACHE_MS",
+        default_value_t = 2_000
+    )]
     pub list_total_cache_ms: u64,
     /// Milliseconds the categories are remembered (a lookup that misses reads them again).
-    #[arg(long, env = "CATEGORY_CACHE_MS", default_value_t = 60_000)]
+    #[arg(
+        long,
+        global = true,
+        env = "CATEGORY_CACHE_MS",
+        default_value_t = 60_000
+    )]
     pub category_cache_ms: u64,
     /// Tags remembered by id, most recently used first (tags never change once created).
-    #[arg(long, env = "TAG_CACHE_SIZE", default_value_t = 10_000)]
+    #[arg(long, global = true, env = "TAG_CACHE_SIZE", default_value_t = 10_000)]
     pub tag_cache_size: usize,
     /// Deepest GraphQL selection accepted.
-    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 10)]
+    #[arg(long, global = true, env = "GRAPHQL_MAX_DEPTH", default_value_t = 10)]
     pub graphql_max_depth: usize,
     /// Highest GraphQL query complexity accepted (a connection field counts `first` times its children).
-    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 2_000)]
+    #[arg(
+        long,
+        global = true,
+        env = "GRAPHQL_MAX_COMPLEXITY",
+        default_value_t = 2_000
+    )]
     pub graphql_max_complexity: usize,
     /// Most operations in one batched GraphQL request.
-    #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10)]
+    #[arg(long, global = true, env = "GRAPHQL_MAX_BATCH", default_value_t = 10)]
     pub graphql_max_batch: usize,
     /// Most aliased fields in one GraphQL document.
-    #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 30)]
+    #[arg(long, global = true, env = "GRAPHQL_MAX_ALIASES", default_value_t = 30)]
     pub graphql_max_aliases: usize,
     /// Parsed GraphQL documents remembered, most recently used first (0: none).
-    #[arg(long, env = "GRAPHQL_DOCUMENT_CACHE", default_value_t = 256)]
+    #[arg(
+        long,
+        global = true,
+        env = "GRAPHQL_DOCUMENT_CACHE",
+        default_value_t = 256
+    )]
     pub graphql_document_cache: usize,
     /// Largest page any list returns (REST `limit`, GraphQL `first`).
-    #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100)]
+    #[arg(long, global = true, env = "MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: u64,
     /// Redis for the event bus shared by several instances (in-process when unset).
-    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    #[arg(long, global = true, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
     /// The Redis pub/sub channel events travel on.
-    #[arg(long, env = "REDIS_CHANNEL", default_value = "sparkle:events")]
+    #[arg(
+        long,
+        global = true,
+        env = "REDIS_CHANNEL",
+        default_value = "sparkle:events"
+    )]
     pub redis_channel: String,
     /// Seconds between keep-alive pings on GraphQL WebSockets.
-    #[arg(long, env = "WS_KEEPALIVE_SECS", default_value_t = 15)]
+    #[arg(long, global = true, env = "WS_KEEPALIVE_SECS", default_value_t = 15)]
     pub ws_keepalive_secs: u64,
     /// Seconds a WebSocket may take to send `connection_init` before it is closed.
-    #[arg(long, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(
+        long,
+        global = true,
+        env = "WS_INIT_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
     pub ws_init_timeout_secs: u64,
     /// Seconds a typing indicator lasts unless renewed.
-    #[arg(long, env = "TYPING_TTL_SECS", default_value_t = 6)]
+    #[arg(long, global = true, env = "TYPING_TTL_SECS", default_value_t = 6)]
     pub typing_ttl_secs: u64,
     /// Development mode: GraphQL "did you mean" suggestions on.
-    #[arg(long, env = "DEV_MODE", default_value_t = false)]
+    #[arg(long, global = true, env = "DEV_MODE", default_value_t = false)]
     pub dev_mode: bool,
 }
 
@@ -150,6 +255,44 @@ impl Config {
         matches
             .and_then(|m| Config::from_arg_matches(&m).ok())
             .unwrap_or_else(|| unreachable!("every field has a default"))
+    }
+}
+
+/// An IP address, or a host name resolved once at start-up (`localhost`).
+fn parse_host(host: &str) -> Result<IpAddr, String> {
+    if let Ok(ip) = host.parse() {
+        return Ok(ip);
+    }
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, 0))
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .map(|address| address.ip())
+        .ok_or_else(|| format!("`{host}` is neither an IP address nor a host name of this machine"))
+}
+
+/// `url` with its password, if any, replaced by `***`, for messages and logs.
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials
+                .split_once(':')
+                .map_or(credentials, |(user, _)| user);
+            let masked = if credentials.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{scheme}://{masked}@{host}{path}")
+        }
+        None => url.to_owned(),
     }
 }
 
@@ -221,5 +364,34 @@ impl RateLimit {
             count: u32::MAX,
             window: Duration::from_secs(1),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked_and_the_rest_kept() {
+        assert_eq!(
+            mask_password("postgres://app:hunter2@db.local:5432/sparkle?sslmode=require"),
+            "postgres://app:***@db.local:5432/sparkle?sslmode=require"
+        );
+        assert_eq!(
+            mask_password("redis://:s3cret@cache:6379"),
+            "redis://:***@cache:6379"
+        );
+        assert_eq!(mask_password("redis://cache:6379"), "redis://cache:6379");
+        assert_eq!(mask_password("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn localhost_is_a_host() {
+        assert_eq!(
+            parse_host("localhost"),
+            Ok(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        );
+        assert_eq!(parse_host("::1"), Ok("::1".parse().expect("ip")));
+        assert!(parse_host("no such host.invalid").is_err());
     }
 }

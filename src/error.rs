@@ -125,6 +125,16 @@ impl AppError {
         }
     }
 
+    /// The whole story, for operators (start-up failures, logs): internal errors keep
+    /// their cause here, which clients never see.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Database(err) => format!("database: {err}"),
+            Self::Internal(detail) => detail.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// Logs server-side failures once, with their detail; client errors are not logged.
     pub fn log(&self) {
         match self {

@@ -87,7 +87,7 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = ?err, "sparkle failed");
+            eprintln!("error: {}", err.detail());
             ExitCode::FAILURE
         }
     }

@@ -63,9 +63,21 @@ impl App {
 impl AppState {
     /// Connects to (and migrates) the configured database and prepares the keys.
     pub async fn new(config: Config) -> AppResult<Self> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|err| AppError::Internal(format!("{}: {err}", config.data_dir.display())))?;
-        let db = db::connect(&config.database_url(), config.database_max_connections).await?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|err| {
+            AppError::Internal(format!(
+                "cannot create the data directory {}: {err}",
+                config.data_dir.display()
+            ))
+        })?;
+        let url = config.database_url();
+        let db = db::connect(&url, config.database_max_connections)
+            .await
+            .map_err(|err| {
+                AppError::Internal(format!(
+                    "cannot open the database at {}: {err}",
+                    crate::config::mask_password(&url)
+                ))
+            })?;
         Self::with_database(config, db).await
     }
 
@@ -84,10 +96,15 @@ impl AppState {
             config.access_token_ttl_secs,
         );
         let passwords = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations)?;
+        let redis_error = |url: &str, err: redis::RedisError| {
+            AppError::Internal(format!(
+                "cannot reach Redis at {}: {err}",
+                crate::config::mask_password(url)
+            ))
+        };
         let shared_counters = match &config.redis_url {
             Some(url) => Some(SharedCounters::new(
-                redis::Client::open(url.as_str())
-                    .map_err(|err| AppError::Internal(format!("redis: {err}")))?,
+                redis::Client::open(url.as_str()).map_err(|err| redis_error(url, err))?,
                 &config.redis_channel,
             )),
             None => None,
@@ -97,7 +114,7 @@ impl AppState {
         let events = match &config.redis_url {
             Some(url) => EventBus::redis(url, &config.redis_channel)
                 .await
-                .map_err(|err| AppError::Internal(format!("redis: {err}")))?,
+                .map_err(|err| redis_error(url, err))?,
             None => EventBus::default(),
         };
         let presence = Presence::new(crate::domain::new_id(), events.clone());

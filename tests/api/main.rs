@@ -1,6 +1,7 @@
 //! One integration-test binary: every module drives the real router over a real database.
 
 mod auth;
+mod cli;
 mod cluster;
 mod comments;
 mod concurrency;
