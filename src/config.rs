@@ -232,7 +232,8 @@ pub struct Config {
     /// Seconds a typing indicator lasts unless renewed.
     #[arg(long, global = true, env = "TYPING_TTL_SECS", default_value_t = 6)]
     pub typing_ttl_secs: u64,
-    /// Development mode: GraphQL "did you mean" suggestions on.
+    /// Development mode: GraphQL "did you mean" suggestions on, the auth rate limit
+    /// relaxed to 100 a minute and a login lockout of one minute.
     #[arg(long, global = true, env = "DEV_MODE", default_value_t = false)]
     pub dev_mode: bool,
 }
@@ -243,6 +244,28 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}/sparkle.db?mode=rwc", self.data_dir.display()))
+    }
+
+    /// The login, register and password-reset limit in force: in `DEV_MODE`, 100 a
+    /// minute, so a developer trying logins is not shut out for a quarter of an hour.
+    pub fn auth_rate_limit(&self) -> RateLimit {
+        if self.dev_mode {
+            RateLimit {
+                count: 100,
+                window: Duration::from_secs(60),
+            }
+        } else {
+            self.rate_limit_auth
+        }
+    }
+
+    /// Minutes a locked email address stays locked: one in `DEV_MODE`.
+    pub fn lockout_minutes(&self) -> u64 {
+        if self.dev_mode {
+            1
+        } else {
+            self.login_lockout_minutes
+        }
     }
 
     /// Defaults, as if no environment variable were set.

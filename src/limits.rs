@@ -229,7 +229,7 @@ impl RateLimiters {
         let limiter = |name, limit| Limiter::new(name, limit, shared.clone());
         Self {
             api: limiter("api", config.rate_limit_api),
-            auth: limiter("auth", config.rate_limit_auth),
+            auth: limiter("auth", config.auth_rate_limit()),
             post_create: limiter("post_create", config.rate_limit_post_create),
             comment_create: limiter("comment_create", config.rate_limit_comment_create),
             reaction: limiter("reaction", config.rate_limit_reaction),

@@ -234,10 +234,7 @@ async fn record_failed_login(
     let locked_until = (u32::try_from(attempts).unwrap_or(u32::MAX)
         >= state.config.login_lockout_attempts)
         .then(|| {
-            now()
-                + TimeDelta::minutes(
-                    i64::try_from(state.config.login_lockout_minutes).unwrap_or(15),
-                )
+            now() + TimeDelta::minutes(i64::try_from(state.config.lockout_minutes()).unwrap_or(15))
         });
     let row = login_throttle::ActiveModel {
         email_lower: Set(email),

@@ -187,6 +187,36 @@ async fn failed_logins_lock_any_email_for_a_while() {
 }
 
 #[tokio::test]
+async fn dev_mode_relaxes_the_auth_limit_and_the_lockout() {
+    let app = TestApp::with_config(|config| {
+        config.rate_limit_auth = sparkle_universe::Config::defaults().rate_limit_auth;
+        config.dev_mode = true;
+    })
+    .await;
+    app.register("developer").await;
+    // More attempts than the default limit (5 in 15 minutes) allows.
+    for _ in 0..4 {
+        login(&app, "developer@example.com", "Wrong-pass1")
+            .await
+            .assert_error(401, "INVALID_CREDENTIALS");
+    }
+    login(&app, "developer@example.com", PASSWORD)
+        .await
+        .data(200);
+    for _ in 0..5 {
+        login(&app, "developer@example.com", "Wrong-pass1").await;
+    }
+    let locked = login(&app, "developer@example.com", PASSWORD).await;
+    locked.assert_error(429, "ACCOUNT_LOCKED");
+    let retry_after: u64 = locked.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after <= 60, "retry after {retry_after}s");
+}
+
+#[tokio::test]
 async fn auth_actions_are_rate_limited_per_client() {
     let app =
         TestApp::with_config(|config| config.rate_limit_auth = "3/15m".parse().expect("rate"))
