@@ -14,11 +14,11 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     set_header::SetResponseHeaderLayer,
     timeout::RequestBodyTimeoutLayer,
-    trace::TraceLayer,
 };
 
 use crate::{
-    auth, db::SqlCounter, error::AppError, graphql, html::HtmlPage, rest, state::AppState,
+    auth, db::SqlCounter, error::AppError, graphql, html::HtmlPage, request_log, rest,
+    state::AppState,
 };
 
 /// The whole application over `state`; tests drive this same router.
@@ -62,7 +62,10 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ))
         .layer(middleware::from_fn(sql_budget))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_log::request_log_layer,
+        ))
         .with_state(state)
 }
 

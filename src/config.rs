@@ -232,6 +232,9 @@ pub struct Config {
     /// Seconds a typing indicator lasts unless renewed.
     #[arg(long, global = true, env = "TYPING_TTL_SECS", default_value_t = 6)]
     pub typing_ttl_secs: u64,
+    /// Log lines as text for people, or one JSON object per line for machines.
+    #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Development mode: GraphQL "did you mean" suggestions on, the auth rate limit
     /// relaxed to 100 a minute and a login lockout of one minute.
     #[arg(long, global = true, env = "DEV_MODE", default_value_t = false)]
@@ -279,6 +282,15 @@ impl Config {
             .and_then(|m| Config::from_arg_matches(&m).ok())
             .unwrap_or_else(|| unreachable!("every field has a default"))
     }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable text.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// An IP address, or a host name resolved once at start-up (`localhost`).

@@ -8,6 +8,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use sea_orm::{DbErr, SqlErr};
+
+use crate::request_log::RequestId;
 use serde::Serialize;
 
 /// `field name → message`, for validation errors.
@@ -158,6 +160,9 @@ pub struct ErrorBody {
     /// Per-field messages of a validation error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<FieldErrors>,
+    /// The request's id (also in the `X-Request-Id` header), to quote when reporting.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl IntoResponse for AppError {
@@ -168,6 +173,7 @@ impl IntoResponse for AppError {
             error: self.to_string(),
             code: self.code().to_owned(),
             fields: self.fields(),
+            request_id: RequestId::current(),
         };
         let mut response = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs() {

@@ -18,6 +18,7 @@ pub mod html;
 pub mod limits;
 pub mod raw_input;
 pub mod realtime;
+pub mod request_log;
 pub mod rest;
 pub mod seed;
 pub mod server;

@@ -6,7 +6,9 @@ use std::{
 };
 
 use clap::{Parser, Subcommand};
-use sparkle_universe::{AppState, Config, error::AppError, graphql, rest, seed, server};
+use sparkle_universe::{
+    AppState, Config, config::LogFormat, error::AppError, graphql, rest, seed, server,
+};
 
 /// mimalloc instead of the system allocator: a request allocates thousands of small
 /// values (rows, strings, response trees), and BENCHMARKS.md shows what this saves.
@@ -65,12 +67,13 @@ fn export_schema(out: &Path, openapi: Option<&Path>) -> Result<(), AppError> {
 async fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,tower_http=info".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match cli.config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => server::serve(cli.config).await,
         Command::Migrate => AppState::new(cli.config)

@@ -87,6 +87,9 @@ pub async fn credentials_layer(
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or("invalid"));
     let credentials = Credentials::from_header(&state, header);
+    if let Credentials::Token(claims) = &credentials {
+        crate::request_log::record_user(&claims.sub);
+    }
     if let Err(err) = state.limits.api.check(&credentials.rate_key(ip)).await {
         return err.into_response();
     }

@@ -39,6 +39,7 @@ use crate::{
     db::SqlCounter,
     error::AppError,
     html::HtmlPage,
+    request_log::RequestId,
     state::AppState,
 };
 pub use served::ServedSchema;
@@ -215,7 +216,8 @@ async fn graphql_get(
             )));
         }
     };
-    if let Some(refused) = served::input_refusal(&request) {
+    if let Some(mut refused) = served::input_refusal(&request) {
+        ensure_code(&mut refused);
         return axum::Json(async_graphql::Response::from_errors(vec![refused])).into_response();
     }
     // Parsed here (or taken from the cache) for the mutation check; the schema then
@@ -288,13 +290,17 @@ async fn execute(
     axum::Json(response).into_response()
 }
 
-/// Gives errors raised by async-graphql itself (parse, validation, limits) a code.
+/// Gives errors raised by async-graphql itself (parse, validation, limits) a code, and
+/// every error the request's id.
 fn ensure_code(error: &mut ServerError) {
     let extensions = error
         .extensions
         .get_or_insert_with(ErrorExtensionValues::default);
     if extensions.get("code").is_none() {
         extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+    }
+    if let Some(id) = RequestId::current() {
+        extensions.set("requestId", id);
     }
 }
 
@@ -315,9 +321,10 @@ fn error_response(err: AppError) -> Response {
 }
 
 fn graphql_error_body(message: &str, code: &str) -> axum::Json<serde_json::Value> {
-    axum::Json(
-        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
-    )
+    axum::Json(serde_json::json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": code, "requestId": RequestId::current() },
+    }] }))
 }
 
 /// The GraphiQL page, with its security headers.

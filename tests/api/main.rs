@@ -11,6 +11,7 @@ mod graphql;
 mod hardening;
 mod live;
 mod notifications;
+mod operations;
 mod plans;
 mod posts;
 mod reactions;
