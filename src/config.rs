@@ -204,6 +204,15 @@ pub struct Config {
         default_value_t = 256
     )]
     pub graphql_document_cache: usize,
+    /// Documents remembered for automatic persisted queries, most recently used first
+    /// (0 turns persisted queries off).
+    #[arg(
+        long,
+        global = true,
+        env = "GRAPHQL_PERSISTED_QUERIES",
+        default_value_t = 1_000
+    )]
+    pub graphql_persisted_queries: usize,
     /// Largest page any list returns (REST `limit`, GraphQL `first`).
     #[arg(long, global = true, env = "MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: u64,

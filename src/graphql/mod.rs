@@ -11,6 +11,7 @@ mod live;
 mod loaders;
 mod mutation;
 mod notifications;
+mod persisted;
 mod query;
 mod reactions;
 mod served;
@@ -111,6 +112,7 @@ pub fn schema(state: &AppState) -> ServedSchema {
     ServedSchema::new(
         build(config.graphql_max_depth, config.graphql_max_complexity),
         build(introspection_depth, introspection_complexity),
+        persisted::PersistedQueries::new(config.graphql_persisted_queries),
         config.graphql_max_aliases,
         config.graphql_document_cache,
     )
@@ -216,6 +218,11 @@ async fn graphql_get(
             )));
         }
     };
+    // A document named by hash is found first, so the mutation check below sees it.
+    if let Err(mut unknown) = schema.resolve_persisted(&mut request) {
+        ensure_code(&mut unknown);
+        return axum::Json(async_graphql::Response::from_errors(vec![unknown])).into_response();
+    }
     if let Some(mut refused) = served::input_refusal(&request) {
         ensure_code(&mut refused);
         return axum::Json(async_graphql::Response::from_errors(vec![refused])).into_response();

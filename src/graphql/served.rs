@@ -18,7 +18,7 @@ use async_graphql::{
 use futures_util::stream::{self, BoxStream, StreamExt};
 use lru::LruCache;
 
-use super::AppSchema;
+use super::{AppSchema, persisted::PersistedQueries};
 use crate::raw_input;
 
 /// Longest document text the cache keeps; longer ones are parsed every time.
@@ -28,6 +28,8 @@ const MAX_CACHED_DOCUMENT_BYTES: usize = 8 * 1024;
 #[derive(Clone)]
 pub struct ServedSchema {
     schema: AppSchema,
+    /// Documents clients name by hash.
+    persisted: PersistedQueries,
     /// The same schema with the looser limits of [`super::introspection_limits`], for
     /// operations that only introspect.
     introspection: AppSchema,
@@ -50,11 +52,13 @@ impl ServedSchema {
     pub fn new(
         schema: AppSchema,
         introspection: AppSchema,
+        persisted: PersistedQueries,
         max_aliases: usize,
         cached_documents: usize,
     ) -> Self {
         Self {
             schema,
+            persisted,
             introspection,
             max_aliases,
             documents: NonZeroUsize::new(cached_documents)
@@ -95,9 +99,18 @@ impl ServedSchema {
         Ok(aliases)
     }
 
-    /// The error for `request` when its input is refused (see [`input_refusal`]) or it
-    /// uses too many aliases.
+    /// Fills in the document of a request that names a persisted one (see
+    /// [`PersistedQueries::resolve`]).
+    pub fn resolve_persisted(&self, request: &mut Request) -> Result<(), ServerError> {
+        self.persisted.resolve(request)
+    }
+
+    /// The error for `request` when its persisted document is unknown, its input is
+    /// refused (see [`input_refusal`]) or it uses too many aliases.
     fn refusal(&self, request: &mut Request) -> Option<Response> {
+        if let Err(error) = self.persisted.resolve(request) {
+            return Some(Response::from_errors(vec![error]));
+        }
         if let Some(refused) = input_refusal(request) {
             return Some(Response::from_errors(vec![refused]));
         }

@@ -159,7 +159,8 @@ async fn login_never_reveals_whether_an_email_exists() {
     // Alike but for the id of each request.
     let without_id = |body: &Value| {
         let mut body = body.clone();
-        body.as_object_mut().map(|fields| fields.remove("requestId"));
+        body.as_object_mut()
+            .map(|fields| fields.remove("requestId"));
         body
     };
     assert_eq!(

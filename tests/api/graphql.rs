@@ -444,3 +444,87 @@ async fn graphiql_loads_the_schema_under_the_default_limits() {
         refused.body
     );
 }
+
+/// `extensions` naming `document` by its SHA-256, as Apollo's clients send it.
+fn persisted(document: &str) -> serde_json::Value {
+    use sha2::{Digest, Sha256};
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hex::encode(Sha256::digest(document)) } })
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_follow_the_apollo_protocol() {
+    let app = TestApp::new().await;
+    let document = "query Categories { categories { id } }";
+    let extensions = persisted(document);
+
+    let unknown = app
+        .post("/graphql", None, json!({ "extensions": extensions }))
+        .await;
+    assert_eq!(
+        unknown.body["errors"][0]["message"],
+        "PersistedQueryNotFound"
+    );
+    assert_eq!(
+        unknown.body["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+
+    let registered = app
+        .post(
+            "/graphql",
+            None,
+            json!({ "query": document, "extensions": extensions }),
+        )
+        .await;
+    assert!(
+        registered.body["data"]["categories"].is_array(),
+        "{}",
+        registered.body
+    );
+
+    let by_hash = app
+        .post("/graphql", None, json!({ "extensions": extensions }))
+        .await;
+    assert_eq!(by_hash.body["data"], registered.body["data"]);
+
+    let encoded: String =
+        form_urlencoded::byte_serialize(extensions.to_string().as_bytes()).collect();
+    let over_get = app
+        .get(&format!("/graphql?extensions={encoded}"), None)
+        .await;
+    assert_eq!(
+        over_get.body["data"], registered.body["data"],
+        "{}",
+        over_get.body
+    );
+
+    let mismatched = app
+        .post(
+            "/graphql",
+            None,
+            json!({ "query": "{ tags { id } }", "extensions": extensions }),
+        )
+        .await;
+    assert!(
+        mismatched.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("does not match")),
+        "{}",
+        mismatched.body
+    );
+
+    // A mutation named by hash still runs only over POST.
+    let mutation = "mutation { markAllNotificationsRead { updated } }";
+    app.post(
+        "/graphql",
+        None,
+        json!({ "query": mutation, "extensions": persisted(mutation) }),
+    )
+    .await;
+    let encoded: String =
+        form_urlencoded::byte_serialize(persisted(mutation).to_string().as_bytes()).collect();
+    let refused = app
+        .get(&format!("/graphql?extensions={encoded}"), None)
+        .await;
+    assert_eq!(refused.status, 405, "{}", refused.body);
+}
