@@ -9,6 +9,7 @@ use crate::error::AppResult;
 /// One page of an offset-paginated list: `{items, total, page, pageSize, totalPages}`.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "{T}Page")]
 pub struct OffsetPage<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -59,6 +60,7 @@ impl PageWindow {
 /// One page of a cursor-paginated list: `{items, nextCursor, hasMore}`.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "{T}CursorPage")]
 pub struct CursorPage<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; null on the last page.

@@ -15,12 +15,12 @@ mod users;
 use std::sync::Arc;
 
 use aide::{
-    axum::{ApiRouter, IntoApiResponse, routing::get},
+    axum::ApiRouter,
     openapi::{Contact, Info, License, OpenApi, SecurityScheme, Server, Tag},
     scalar::Scalar,
     transform::TransformOpenApi,
 };
-use axum::{Extension, Json, Router};
+use axum::{Router, http::header, response::IntoResponse};
 
 use crate::{html::HtmlPage, state::AppState};
 
@@ -31,20 +31,86 @@ pub const DOCS_PATH: &str = "/api/docs";
 
 /// Every REST route, the OpenAPI document and the docs page.
 pub fn router() -> Router<AppState> {
-    let mut api = OpenApi::default();
+    let (routes, document) = documented_routes();
+    // Serialised once: the document never changes while the server runs.
+    let document: Arc<str> = document.to_string().into();
     let docs = HtmlPage::new(offline_docs(
         Scalar::new(OPENAPI_PATH)
             .with_title("Sparkle Universe API")
             .html(),
     ));
-    let router = api_routes()
-        .route(OPENAPI_PATH, get(serve_openapi))
-        .finish_api_with(&mut api, describe_api)
+    // Neither route is part of the API the document describes.
+    routes
+        .route(
+            OPENAPI_PATH,
+            axum::routing::get(move || {
+                let json = [(header::CONTENT_TYPE, "application/json")];
+                std::future::ready((json, document.to_string()).into_response())
+            }),
+        )
         .route(
             DOCS_PATH,
             axum::routing::get(move || std::future::ready(docs.clone())),
-        );
-    router.layer(Extension(Arc::new(api)))
+        )
+}
+
+/// The generated OpenAPI document, exactly as `/api/openapi.json` serves it (for
+/// `sparkle export-schema` and tests).
+pub fn openapi() -> serde_json::Value {
+    documented_routes().1
+}
+
+/// The API's routes and the document that describes them, with readable schema names.
+fn documented_routes() -> (Router<AppState>, serde_json::Value) {
+    let mut api = OpenApi::default();
+    let routes = api_routes().finish_api_with(&mut api, describe_api);
+    let mut document = serde_json::to_value(&api).unwrap_or_else(|err| {
+        tracing::error!(%err, "cannot serialise the OpenAPI document");
+        serde_json::Value::Null
+    });
+    readable_schema_names(&mut document);
+    (routes, document)
+}
+
+/// Names schemas of lists as a generated client should: `CategoryListResponse`, not
+/// `Array_of_CategoryResponse` (generic types name themselves with `#[schemars(rename)]`).
+fn readable_schema_names(document: &mut serde_json::Value) {
+    let rename = |name: &str| match name.strip_prefix("Array_of_") {
+        Some(items) => match items.strip_suffix("Response") {
+            Some(item) => format!("{item}ListResponse"),
+            None => format!("{items}List"),
+        },
+        None => name.to_owned(),
+    };
+    if let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        let renamed: serde_json::Map<String, serde_json::Value> = std::mem::take(schemas)
+            .into_iter()
+            .map(|(name, schema)| (rename(&name), schema))
+            .collect();
+        *schemas = renamed;
+    }
+    let mut pending = vec![document];
+    while let Some(value) = pending.pop() {
+        match value {
+            serde_json::Value::Object(fields) => {
+                for (key, field) in fields.iter_mut() {
+                    match field {
+                        serde_json::Value::String(reference) if key == "$ref" => {
+                            if let Some(name) = reference.strip_prefix("#/components/schemas/") {
+                                *reference = format!("#/components/schemas/{}", rename(name));
+                            }
+                        }
+                        _ => pending.push(field),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => pending.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
 }
 
 /// The docs page without what it would fetch from the internet: Scalar loads its
@@ -60,13 +126,6 @@ fn offline_docs(html: String) -> String {
     .replacen("</head>", SYSTEM_FONTS, 1)
 }
 
-/// The generated OpenAPI document (for `sparkle export-schema` and tests).
-pub fn openapi() -> OpenApi {
-    let mut api = OpenApi::default();
-    let _router: Router<AppState> = api_routes().finish_api_with(&mut api, describe_api);
-    api
-}
-
 fn api_routes() -> ApiRouter<AppState> {
     aide::generate::extract_schemas(true);
     aide::generate::infer_responses(true);
@@ -79,10 +138,6 @@ fn api_routes() -> ApiRouter<AppState> {
         .merge(reactions::routes())
         .merge(social::routes())
         .merge(notifications::routes())
-}
-
-async fn serve_openapi(Extension(api): Extension<Arc<OpenApi>>) -> impl IntoApiResponse {
-    Json(api)
 }
 
 fn describe_api(api: TransformOpenApi<'_>) -> TransformOpenApi<'_> {

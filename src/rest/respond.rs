@@ -17,6 +17,7 @@ use crate::error::{AppError, ErrorBody};
 
 /// `{"success": true, "data": …}`.
 #[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}Response")]
 pub struct Envelope<T> {
     /// Always `true`.
     pub success: bool,

@@ -156,3 +156,41 @@ async fn the_front_door_links_everything_a_newcomer_needs() {
     assert_eq!(json.body["links"]["openapi"], "/api/openapi.json");
     assert_eq!(json.body["links"]["graphql"], "/graphql");
 }
+
+#[tokio::test]
+async fn the_served_openapi_document_is_the_checked_in_one() {
+    let app = TestApp::new().await;
+    let served = generated_openapi(&app).await;
+    assert_eq!(
+        served,
+        sparkle_universe::rest::openapi(),
+        "export-schema writes another document than the server serves"
+    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    let checked_in: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+            .unwrap_or_default();
+    assert!(
+        checked_in == served,
+        "openapi.json is out of date: run `cargo run -- export-schema --openapi openapi.json`"
+    );
+    // Only the API's own types, with names a generated client can use.
+    let names: Vec<&String> = served["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .keys()
+        .collect();
+    for name in &names {
+        assert!(
+            name.chars().all(char::is_alphanumeric),
+            "schema name {name} is not a plain identifier"
+        );
+    }
+    for library_type in ["OpenApi", "Operation", "ApiKeyLocation", "PathItem"] {
+        assert!(
+            !names.iter().any(|name| name.as_str() == library_type),
+            "the document describes {library_type}"
+        );
+    }
+    assert!(names.iter().any(|name| name.as_str() == "PostPage"));
+}
