@@ -191,7 +191,7 @@ async fn graphql_post(
             "A batch must hold 1 to {max} operations"
         )));
     }
-    execute(&state, &schema, &credentials, ip, batch).await
+    execute(&state, &schema, &credentials, ip, &headers, batch).await
 }
 
 async fn graphql_get(
@@ -219,13 +219,14 @@ async fn graphql_get(
         }
     };
     // A document named by hash is found first, so the mutation check below sees it.
-    if let Err(mut unknown) = schema.resolve_persisted(&mut request) {
-        ensure_code(&mut unknown);
-        return axum::Json(async_graphql::Response::from_errors(vec![unknown])).into_response();
-    }
-    if let Some(mut refused) = served::input_refusal(&request) {
+    let refused = schema
+        .resolve_persisted(&mut request)
+        .err()
+        .or_else(|| served::input_refusal(&request));
+    if let Some(mut refused) = refused {
         ensure_code(&mut refused);
-        return axum::Json(async_graphql::Response::from_errors(vec![refused])).into_response();
+        let response = async_graphql::Response::from_errors(vec![refused]);
+        return respond(&headers, BatchResponse::Single(response));
     }
     // Parsed here (or taken from the cache) for the mutation check; the schema then
     // finds the document in the request or the cache and does not parse it again.
@@ -243,6 +244,7 @@ async fn graphql_get(
         &schema,
         &credentials,
         ip,
+        &headers,
         BatchRequest::Single(request),
     )
     .await
@@ -270,6 +272,7 @@ async fn execute(
     schema: &ServedSchema,
     credentials: &Credentials,
     ip: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
     batch: BatchRequest,
 ) -> Response {
     let caller = match Caller::resolve(state, credentials, ip).await {
@@ -294,7 +297,51 @@ async fn execute(
             .insert("sqlStatements".into(), statements.clone());
         single.errors.iter_mut().for_each(ensure_code);
     }
-    axum::Json(response).into_response()
+    respond(headers, response)
+}
+
+/// The media type of the GraphQL-over-HTTP specification.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// Writes `response` in the media type the client accepts. A client that accepts
+/// `application/graphql-response+json` gets it, with the specification's status codes:
+/// 400 and no `data` for a request that could not run at all (a document that does not
+/// parse or validate, variables that do not fit). Others get `application/json` and
+/// 200, as before that specification.
+fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
+    let accepts_graphql_response = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|accept| accept.contains(GRAPHQL_RESPONSE_JSON));
+    if !accepts_graphql_response {
+        return axum::Json(response).into_response();
+    }
+    let content_type = [(
+        header::CONTENT_TYPE,
+        "application/graphql-response+json; charset=utf-8",
+    )];
+    match &response {
+        BatchResponse::Single(single) if did_not_run(single) => {
+            let mut body = serde_json::to_value(&response).unwrap_or_default();
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove("data");
+            }
+            (StatusCode::BAD_REQUEST, content_type, body.to_string()).into_response()
+        }
+        _ => match serde_json::to_string(&response) {
+            Ok(body) => (content_type, body).into_response(),
+            Err(err) => error_response(AppError::Internal(format!("graphql response: {err}"))),
+        },
+    }
+}
+
+/// Whether `response` answers a request that never ran: errors, no data, and no error
+/// raised while resolving a field (those have a path).
+fn did_not_run(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == Value::Null
+        && response.errors.iter().all(|error| error.path.is_empty())
 }
 
 /// Gives errors raised by async-graphql itself (parse, validation, limits) a code, and

@@ -528,3 +528,54 @@ async fn automatic_persisted_queries_follow_the_apollo_protocol() {
         .await;
     assert_eq!(refused.status, 405, "{}", refused.body);
 }
+
+/// A GraphQL request over POST accepting `accept`.
+async fn graphql_accepting(
+    app: &TestApp,
+    accept: &str,
+    query: &str,
+    variables: Value,
+) -> crate::support::TestResponse {
+    let request = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("accept", accept)
+        .body(axum::body::Body::from(
+            json!({ "query": query, "variables": variables }).to_string(),
+        ))
+        .expect("request");
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn the_graphql_response_media_type_follows_the_specification() {
+    let app = TestApp::new().await;
+    const SPEC: &str = "application/graphql-response+json";
+    for (query, variables) in [
+        ("{ categories { id ", json!({})),
+        ("{ noSuchField }", json!({})),
+        (
+            "query($first: Int!) { posts(first: $first) { totalCount } }",
+            json!({ "first": "many" }),
+        ),
+    ] {
+        let spec = graphql_accepting(&app, SPEC, query, variables.clone()).await;
+        assert_eq!(spec.status, 400, "{query}: {}", spec.body);
+        assert!(
+            spec.headers["content-type"]
+                .to_str()
+                .is_ok_and(|value| value.starts_with(SPEC)),
+            "{:?}",
+            spec.headers
+        );
+        assert!(spec.body.get("data").is_none(), "{}", spec.body);
+        assert!(spec.body["errors"].is_array());
+
+        let legacy = graphql_accepting(&app, "application/json", query, variables).await;
+        assert_eq!(legacy.status, 200);
+        assert_eq!(legacy.headers["content-type"], "application/json");
+    }
+    // A request that ran, even with a field error, is a 200 with its data.
+    let ran = graphql_accepting(&app, SPEC, "{ categories { id } me { id } }", json!({})).await;
+    assert_eq!(ran.status, 200, "{}", ran.body);
+    assert!(ran.body["data"]["categories"].is_array());
+}
