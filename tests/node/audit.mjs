@@ -11,7 +11,6 @@ if (!url) {
 const results = await auditServer({ url });
 let failed = 0;
 for (const result of results) {
-  const level = result.id.length ? result.name.split(' ')[0] : '';
   console.log(`${result.status.toUpperCase().padEnd(7)} ${result.name}`);
   if (result.status !== 'ok') {
     if (result.name.startsWith('MUST') || result.name.startsWith('SHOULD')) {
