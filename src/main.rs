@@ -81,9 +81,21 @@ async fn main() -> ExitCode {
             .map(|_| tracing::info!("database is up to date")),
         Command::ExportSchema { out, openapi } => export_schema(&out, openapi.as_deref()),
         Command::SeedDemo { users, posts } => match AppState::new(cli.config).await {
-            Ok(state) => seed::seed_demo(&state, users, posts)
-                .await
-                .map(|report| println!("seeded {} users and {} posts", report.users, report.posts)),
+            Ok(state) => seed::seed_demo(&state, users, posts).await.map(|report| {
+                println!(
+                    "seeded {} users, {} posts and {} comments",
+                    report.users, report.posts, report.comments
+                );
+                println!(
+                    "sign in with either account, password {}:",
+                    seed::DEMO_PASSWORD
+                );
+                for ((_, email), role) in
+                    [(seed::DEMO_ADMIN, "ADMIN"), (seed::DEMO_MEMBER, "member")]
+                {
+                    println!("  {email}  ({role})");
+                }
+            }),
             Err(err) => Err(err),
         },
     };

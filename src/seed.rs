@@ -1,17 +1,23 @@
 //! `sparkle seed-demo`: demo users, categories, tags and posts, written in bulk so a
-//! newcomer sees content and benchmarks have data. Every demo account's password
-//! is [`DEMO_PASSWORD`].
+//! newcomer sees content and benchmarks have data, then conversations on the newest
+//! posts (comments with replies pinned to moments of the video, reactions, follows
+//! and the notifications they cause), written through the domain functions so every
+//! counter and notification is what the product would make. Two known accounts,
+//! [`DEMO_ADMIN`] and [`DEMO_MEMBER`], sign in with [`DEMO_PASSWORD`], as every demo
+//! account does. Running it again adds content and changes nothing already there.
 
 use chrono::TimeDelta;
 use entity::{category, post, post_tag, tag, user};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::{
-    auth::{Role, UserStatus},
+    auth::{Caller, Role, UserStatus, Viewer},
     domain::{
-        new_id, now,
-        posts::{self, trending_weight},
+        comments::{self, CreateCommentInput},
+        follows, new_id, now,
+        posts::{self, PostRef, trending_weight},
+        reactions::{self, ReactionType, TargetRef},
         taxonomy,
         text::{derive_excerpt, slugify},
     },
@@ -21,6 +27,12 @@ use crate::{
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "Sparkle123";
+/// The demo administrator: (username, email).
+pub const DEMO_ADMIN: (&str, &str) = ("sparkle_admin", "admin@demo.sparkle.test");
+/// The demo member: (username, email).
+pub const DEMO_MEMBER: (&str, &str) = ("sparkle_fan", "fan@demo.sparkle.test");
+/// Newest posts that get conversations.
+const CONVERSATION_POSTS: u64 = 5;
 /// Rows per bulk insert.
 const CHUNK: usize = 200;
 
@@ -71,6 +83,7 @@ const NOUNS: [&str; 10] = [
 pub struct SeedReport {
     pub users: usize,
     pub posts: usize,
+    pub comments: usize,
 }
 
 /// Creates `users` demo accounts and `posts` published posts (spread over 30 days).
@@ -81,6 +94,8 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
     let tags = taxonomy::ensure_tags(&state.writer, &tag_names).await?;
     let password_hash = state.passwords.hash(DEMO_PASSWORD.to_owned()).await?;
     let run: u32 = rng.random_range(0..100_000);
+    let admin = ensure_account(state, DEMO_ADMIN, Role::Admin, &password_hash).await?;
+    let member = ensure_account(state, DEMO_MEMBER, Role::User, &password_hash).await?;
 
     let mut author_ids = Vec::with_capacity(users);
     let created_at = now();
@@ -96,9 +111,7 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
                     username_lower: Set(username.to_lowercase()),
                     username: Set(username),
                     password_hash: Set(password_hash.clone()),
-                    role: Set(if index == 0 { Role::Admin } else { Role::User }
-                        .as_str()
-                        .to_owned()),
+                    role: Set(Role::User.as_str().to_owned()),
                     status: Set(UserStatus::Active.as_str().to_owned()),
                     level: Set(1),
                     experience: Set(0),
@@ -124,7 +137,7 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
             .collect();
     }
     if author_ids.is_empty() {
-        return Ok(SeedReport { users: 0, posts: 0 });
+        author_ids.push(member.id.clone());
     }
 
     let mut written = 0;
@@ -185,10 +198,129 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
         }
         println!("posts {written}/{posts}");
     }
+    let comments = seed_conversations(state, &admin, &member, &mut rng).await?;
     Ok(SeedReport {
         users,
         posts: written,
+        comments,
     })
+}
+
+/// The account `(username, email)` with `role`, created unless it exists.
+async fn ensure_account(
+    state: &AppState,
+    (username, email): (&str, &str),
+    role: Role,
+    password_hash: &str,
+) -> AppResult<user::Model> {
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(&state.db)
+        .await?;
+    if let Some(existing) = existing {
+        return Ok(existing);
+    }
+    let created_at = now();
+    let row = user::ActiveModel {
+        id: Set(new_id()),
+        email: Set(email.to_owned()),
+        username_lower: Set(username.to_lowercase()),
+        username: Set(username.to_owned()),
+        password_hash: Set(password_hash.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        status: Set(UserStatus::Active.as_str().to_owned()),
+        level: Set(1),
+        experience: Set(0),
+        image: Set(None),
+        bio: Set(Some("Here for the sparkle.".to_owned())),
+        email_verified: Set(true),
+        session_version: Set(0),
+        created_at: Set(created_at),
+        updated_at: Set(created_at),
+    };
+    Ok(user::Entity::insert(row)
+        .exec_with_returning(&state.writer)
+        .await?)
+}
+
+/// Comments with replies (pinned to moments of the video), reactions and follows on
+/// the newest posts, by the demo accounts, through the domain functions. Returns the
+/// number of comments written.
+async fn seed_conversations(
+    state: &AppState,
+    admin: &user::Model,
+    member: &user::Model,
+    rng: &mut StdRng,
+) -> AppResult<usize> {
+    let as_caller = |account: &user::Model| Caller {
+        viewer: Some(Viewer::from(account)),
+        ip: None,
+    };
+    let (admin_caller, member_caller) = (as_caller(admin), as_caller(member));
+    let newest = post::Entity::find()
+        .filter(post::Column::Published.eq(true))
+        .filter(post::Column::DeletedAt.is_null())
+        .order_by_desc(post::Column::PublishedAt)
+        .limit(CONVERSATION_POSTS)
+        .all(&state.db)
+        .await?;
+    let mut written = 0;
+    for post in &newest {
+        let at = rng.random_range(10..600);
+        let question = comments::create(
+            state,
+            &member_caller,
+            PostRef::Id(&post.id),
+            CreateCommentInput {
+                content: format!(
+                    "The part at {}:{:02} gives me chills every time!",
+                    at / 60,
+                    at % 60
+                ),
+                parent_id: None,
+                youtube_timestamp: Some(at),
+            },
+        )
+        .await?;
+        comments::create(
+            state,
+            &admin_caller,
+            PostRef::Id(&post.id),
+            CreateCommentInput {
+                content: format!(
+                    "Same here, @{}! Watch the background there.",
+                    member.username
+                ),
+                parent_id: Some(question.id.clone()),
+                youtube_timestamp: Some(at + 2),
+            },
+        )
+        .await?;
+        written += 2;
+        reactions::react(
+            state,
+            &member_caller,
+            TargetRef::Post(PostRef::Id(&post.id)),
+            ReactionType::Love,
+        )
+        .await?;
+        reactions::react(
+            state,
+            &admin_caller,
+            TargetRef::Comment(&question.id),
+            ReactionType::Sparkle,
+        )
+        .await?;
+        let author = user::Entity::find_by_id(post.author_id.clone())
+            .one(&state.db)
+            .await?;
+        if let Some(author) = author.filter(|author| author.id != member.id) {
+            follows::follow(state, &member_caller, &author.username).await?;
+        }
+    }
+    follows::follow(state, &admin_caller, &member.username).await?;
+    println!("conversations on the {} newest posts", newest.len());
+    Ok(written)
 }
 
 async fn ensure_categories(state: &AppState) -> AppResult<Vec<category::Model>> {

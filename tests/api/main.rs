@@ -7,6 +7,7 @@ mod comments;
 mod concurrency;
 mod contract;
 mod contract_check;
+mod demo;
 mod graphql;
 mod hardening;
 mod live;
