@@ -17,7 +17,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth, db::SqlCounter, error::AppError, graphql, html::HtmlPage, request_log, rest,
+    auth, db::SqlCounter, error::AppError, graphql, html::HtmlPage, metrics, request_log, rest,
     state::AppState,
 };
 
@@ -43,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(home))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics::serve_metrics))
         .merge(api)
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
@@ -61,7 +62,7 @@ pub fn app(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(middleware::from_fn(sql_budget))
+        .layer(middleware::from_fn_with_state(state.clone(), sql_budget))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_log::request_log_layer,
@@ -196,10 +197,14 @@ async fn method_not_allowed() -> AppError {
 
 /// Counts the SQL statements a request runs and reports them, with the total time,
 /// in `Server-Timing: sql;desc="SQL statements";count=N, total;dur=MS`.
-async fn sql_budget(request: Request, next: Next) -> Response {
+async fn sql_budget(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let counter = SqlCounter::default();
     let mut response = counter.clone().scope(next.run(request)).await;
+    state
+        .metrics
+        .sql_statements
+        .inc_by(u64::from(counter.count()));
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     let timing = format!(
         r#"sql;desc="SQL statements";count={}, total;dur={millis:.2}"#,

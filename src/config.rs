@@ -241,6 +241,9 @@ pub struct Config {
     /// Seconds a typing indicator lasts unless renewed.
     #[arg(long, global = true, env = "TYPING_TTL_SECS", default_value_t = 6)]
     pub typing_ttl_secs: u64,
+    /// Bearer token that `GET /metrics` requires; unset, only this machine may read it.
+    #[arg(long, global = true, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
     /// Log lines as text for people, or one JSON object per line for machines.
     #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

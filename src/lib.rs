@@ -16,6 +16,7 @@ pub mod graphql;
 pub mod html;
 /// Per-client rate limits.
 pub mod limits;
+pub mod metrics;
 pub mod raw_input;
 pub mod realtime;
 pub mod request_log;

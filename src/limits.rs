@@ -19,9 +19,12 @@ use governor::{
     clock::{Clock, DefaultClock},
 };
 
+use prometheus_client::metrics::counter::Counter;
+
 use crate::{
     config::{Config, RateLimit},
     error::{AppError, AppResult},
+    metrics::{LimitLabels, Metrics},
 };
 
 /// One limit, keyed by client (`user:<id>` or `ip:<address>`).
@@ -32,12 +35,19 @@ pub struct Limiter {
     limit: RateLimit,
     local: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     shared: Option<SharedCounters>,
+    /// Refusals of this limit, for `/metrics`.
+    refusals: Counter,
 }
 
 impl Limiter {
     /// `limit.count` actions per `limit.window`, with the whole count available at
     /// once; counted in `shared` when given.
-    pub fn new(name: &'static str, limit: RateLimit, shared: Option<SharedCounters>) -> Self {
+    pub fn new(
+        name: &'static str,
+        limit: RateLimit,
+        shared: Option<SharedCounters>,
+        refusals: Counter,
+    ) -> Self {
         let quota = NonZeroU32::new(limit.count).and_then(|burst| {
             Quota::with_period(limit.window / limit.count).map(|quota| quota.allow_burst(burst))
         });
@@ -46,11 +56,20 @@ impl Limiter {
             limit,
             local: quota.map(|quota| Arc::new(DefaultKeyedRateLimiter::keyed(quota))),
             shared,
+            refusals,
         }
     }
 
     /// Counts one action for `key`, or answers RATE_LIMITED with the time to wait.
     pub async fn check(&self, key: &str) -> AppResult<()> {
+        let checked = self.count(key).await;
+        if checked.is_err() {
+            self.refusals.inc();
+        }
+        checked
+    }
+
+    async fn count(&self, key: &str) -> AppResult<()> {
         let Some(local) = &self.local else {
             return Ok(());
         };
@@ -225,8 +244,14 @@ pub struct RateLimiters {
 
 impl RateLimiters {
     /// The limits configured in `config`, counted in `shared` when given.
-    pub fn new(config: &Config, shared: Option<SharedCounters>) -> Self {
-        let limiter = |name, limit| Limiter::new(name, limit, shared.clone());
+    pub fn new(config: &Config, shared: Option<SharedCounters>, metrics: &Metrics) -> Self {
+        let limiter = |name, limit| {
+            let refusals = metrics
+                .rate_limit_refusals
+                .get_or_create(&LimitLabels { limit: name })
+                .clone();
+            Limiter::new(name, limit, shared.clone(), refusals)
+        };
         Self {
             api: limiter("api", config.rate_limit_api),
             auth: limiter("auth", config.auth_rate_limit()),

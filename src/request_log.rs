@@ -5,7 +5,8 @@
 //! body (`requestId` in REST envelopes, `extensions.requestId` in GraphQL errors), and
 //! it is a field of the request's span, so every log line written while serving the
 //! request carries it. When the request ends, one line at INFO says what it was and
-//! how it went: method, route, status, latency, request id, and the user when signed in.
+//! how it went: method, route, status, latency, request id, and the user when signed in;
+//! the same request is counted in the metrics.
 
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
@@ -53,10 +54,11 @@ pub async fn request_log_layer(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "-".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
-        method = %request.method(),
+        method = %method,
         route = %route,
         user_id = Empty,
     );
@@ -69,9 +71,14 @@ pub async fn request_log_layer(
             .headers_mut()
             .insert(REQUEST_ID_HEADER.clone(), value);
     }
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .record_request(method.as_str(), &route, status, elapsed);
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
-        tracing::info!(status = response.status().as_u16(), latency_ms, "request");
+        tracing::info!(status, latency_ms, "request");
     });
     response
 }

@@ -14,7 +14,8 @@ use crate::{
     },
     error::{AppError, AppResult},
     limits::{RateLimiters, SharedCounters},
-    realtime::{EventBus, Presence, presence},
+    metrics::{Metrics, SharedMetrics},
+    realtime::{BusCounters, EventBus, Presence, presence},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -42,6 +43,8 @@ pub struct App {
     pub categories: CategoryCache,
     /// Remembered tags.
     pub tags: TagCache,
+    /// What `/metrics` reports.
+    pub metrics: SharedMetrics,
     /// Cancelled when the server shuts down; live connections close on it.
     pub shutdown: CancellationToken,
 }
@@ -109,13 +112,18 @@ impl AppState {
             )),
             None => None,
         };
-        let limits = RateLimiters::new(&config, shared_counters);
+        let metrics = Arc::new(Metrics::default());
+        let limits = RateLimiters::new(&config, shared_counters, &metrics);
         let trusted_proxies = TrustedProxies::new(config.trusted_proxies.clone());
+        let bus_counters = BusCounters {
+            published: metrics.bus_events_published.clone(),
+            received: metrics.bus_events_received.clone(),
+        };
         let events = match &config.redis_url {
-            Some(url) => EventBus::redis(url, &config.redis_channel)
+            Some(url) => EventBus::redis(url, &config.redis_channel, bus_counters)
                 .await
                 .map_err(|err| redis_error(url, err))?,
-            None => EventBus::default(),
+            None => EventBus::local(bus_counters),
         };
         let presence = Presence::new(crate::domain::new_id(), events.clone());
         tokio::spawn(presence::run(presence.clone(), events.clone()));
@@ -135,6 +143,7 @@ impl AppState {
             list_totals,
             categories,
             tags,
+            metrics,
             shutdown: CancellationToken::new(),
         })))
     }

@@ -112,6 +112,7 @@ pub fn schema(state: &AppState) -> ServedSchema {
     ServedSchema::new(
         build(config.graphql_max_depth, config.graphql_max_complexity),
         build(introspection_depth, introspection_complexity),
+        state.metrics.subscriptions_live.clone(),
         persisted::PersistedQueries::new(config.graphql_persisted_queries),
         config.graphql_max_aliases,
         config.graphql_document_cache,
@@ -284,6 +285,14 @@ async fn execute(
     let loader = loaders::request_loader(state.clone(), move |future| {
         tokio::spawn(spawn_counter.clone().scope(future))
     });
+    let mut batch = batch;
+    let operations: Vec<Option<String>> = match &mut batch {
+        BatchRequest::Single(single) => vec![schema.operation_name(single)],
+        BatchRequest::Batch(many) => many
+            .iter_mut()
+            .map(|one| schema.operation_name(one))
+            .collect(),
+    };
     let batch = batch.data(caller).data(Arc::new(loader));
     let mut response = schema.execute_batch(batch).await;
     let statements = Value::from(counter.count());
@@ -291,7 +300,10 @@ async fn execute(
         BatchResponse::Single(single) => std::slice::from_mut(single),
         BatchResponse::Batch(many) => many.as_mut_slice(),
     };
-    for single in responses {
+    for (single, operation) in responses.iter_mut().zip(&operations) {
+        state
+            .metrics
+            .record_operation(operation.as_deref(), single.errors.is_empty());
         single
             .extensions
             .insert("sqlStatements".into(), statements.clone());

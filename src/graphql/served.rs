@@ -19,7 +19,9 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use lru::LruCache;
 
 use super::{AppSchema, persisted::PersistedQueries};
+use crate::metrics::GaugeGuard;
 use crate::raw_input;
+use prometheus_client::metrics::gauge::Gauge;
 
 /// Longest document text the cache keeps; longer ones are parsed every time.
 const MAX_CACHED_DOCUMENT_BYTES: usize = 8 * 1024;
@@ -33,6 +35,8 @@ pub struct ServedSchema {
     /// The same schema with the looser limits of [`super::introspection_limits`], for
     /// operations that only introspect.
     introspection: AppSchema,
+    /// Subscriptions running, for `/metrics`.
+    subscriptions_live: Gauge,
     max_aliases: usize,
     documents: Option<Arc<DocumentCache>>,
 }
@@ -52,12 +56,14 @@ impl ServedSchema {
     pub fn new(
         schema: AppSchema,
         introspection: AppSchema,
+        subscriptions_live: Gauge,
         persisted: PersistedQueries,
         max_aliases: usize,
         cached_documents: usize,
     ) -> Self {
         Self {
             schema,
+            subscriptions_live,
             persisted,
             introspection,
             max_aliases,
@@ -97,6 +103,25 @@ impl ServedSchema {
             .unwrap_or_else(PoisonError::into_inner)
             .put(request.query.clone(), parsed);
         Ok(aliases)
+    }
+
+    /// The name of the operation `request` runs: the one asked for, or the name of
+    /// its document's only operation. Parses the document (or takes it from the cache).
+    pub fn operation_name(&self, request: &mut Request) -> Option<String> {
+        if request.operation_name.is_some() {
+            return request.operation_name.clone();
+        }
+        // A document that names no hash it cannot resolve, and is not refused.
+        if self.persisted.resolve(request).is_err() || input_refusal(request).is_some() {
+            return None;
+        }
+        self.parse(request).ok()?;
+        let document = request.parsed_query().ok()?;
+        let mut operations = document.operations.iter();
+        match (operations.next(), operations.next()) {
+            (Some((name, _)), None) => name.map(|name| name.to_string()),
+            _ => None,
+        }
     }
 
     /// Fills in the document of a request that names a persisted one (see
@@ -172,7 +197,14 @@ impl Executor for ServedSchema {
     ) -> BoxStream<'static, Response> {
         match self.refusal(&mut request) {
             Some(refused) => stream::once(async move { refused }).boxed(),
-            None => Executor::execute_stream(self.schema_for(&mut request), request, session_data),
+            None => {
+                let live = GaugeGuard::raise(&self.subscriptions_live);
+                Executor::execute_stream(self.schema_for(&mut request), request, session_data)
+                    .inspect(move |_| {
+                        let _counted_while_the_stream_lives = &live;
+                    })
+                    .boxed()
+            }
         }
     }
 }

@@ -32,6 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{ServedSchema, loaders};
 use crate::{
     auth::{Caller, ClientIp, Credentials},
+    metrics::GaugeGuard,
     realtime::{
         PresenceGuard,
         session::{self, SessionEnd},
@@ -96,6 +97,7 @@ async fn serve_socket(
     ip: Option<std::net::IpAddr>,
     socket: WebSocket,
 ) {
+    let _open = GaugeGuard::raise(&state.metrics.websockets_open);
     let (mut sink, incoming) = socket.split();
     // The caller's rate-limit key, known once `connection_init` is accepted.
     let rate_key = Arc::new(OnceLock::<String>::new());

@@ -11,6 +11,7 @@ use std::{
 };
 
 use futures_util::StreamExt;
+use prometheus_client::metrics::counter::Counter;
 use redis::AsyncCommands;
 use tokio::sync::{broadcast, mpsc};
 
@@ -28,6 +29,14 @@ pub struct EventBus {
     local: broadcast::Sender<Arc<Event>>,
     /// The Redis side, when Redis is used.
     remote: Option<Remote>,
+    counters: BusCounters,
+}
+
+/// Events published and received, for `/metrics`.
+#[derive(Clone, Default)]
+pub struct BusCounters {
+    pub published: Counter,
+    pub received: Counter,
 }
 
 /// The bus's link to Redis.
@@ -39,19 +48,23 @@ struct Remote {
     connected: Arc<AtomicBool>,
 }
 
-impl Default for EventBus {
-    fn default() -> Self {
+impl EventBus {
+    /// A bus within this process.
+    pub fn local(counters: BusCounters) -> Self {
         Self {
             local: broadcast::channel(CAPACITY).0,
             remote: None,
+            counters,
         }
     }
-}
 
-impl EventBus {
     /// A bus shared by every instance through Redis pub/sub on `channel`. Returns
     /// once subscribed, so no event published after this call is missed.
-    pub async fn redis(url: &str, channel: &str) -> redis::RedisResult<Self> {
+    pub async fn redis(
+        url: &str,
+        channel: &str,
+        counters: BusCounters,
+    ) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
         let mut subscriber = client.get_async_pubsub().await?;
         subscriber.subscribe(channel).await?;
@@ -72,15 +85,18 @@ impl EventBus {
             channel.to_owned(),
             local.clone(),
             connected.clone(),
+            counters.received.clone(),
         ));
         Ok(Self {
             local,
             remote: Some(Remote { outbox, connected }),
+            counters,
         })
     }
 
     /// Sends `event` to every subscriber (on every instance); nobody listening is fine.
     pub fn publish(&self, event: Event) {
+        self.counters.published.inc();
         match &self.remote {
             Some(remote) => match serde_json::to_string(&event) {
                 Ok(payload) => {
@@ -89,6 +105,7 @@ impl EventBus {
                 Err(err) => tracing::error!(%err, "cannot serialize event"),
             },
             None => {
+                self.counters.received.inc();
                 let _ = self.local.send(Arc::new(event));
             }
         }
@@ -138,12 +155,14 @@ async fn listen_to_redis(
     channel: String,
     local: broadcast::Sender<Arc<Event>>,
     connected: Arc<AtomicBool>,
+    received: Counter,
 ) {
     loop {
         let mut messages = subscriber.into_on_message();
         while let Some(message) = messages.next().await {
             match serde_json::from_slice::<Event>(message.get_payload_bytes()) {
                 Ok(event) => {
+                    received.inc();
                     let _ = local.send(Arc::new(event));
                 }
                 Err(err) => tracing::warn!(%err, "ignoring an unreadable event from redis"),

@@ -6,7 +6,7 @@ pub mod feeds;
 pub mod presence;
 pub mod session;
 
-pub use bus::EventBus;
+pub use bus::{BusCounters, EventBus};
 pub use presence::{Presence, PresenceGuard};
 
 use entity::{comment, notification};

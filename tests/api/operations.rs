@@ -129,3 +129,123 @@ async fn json_logs_have_one_line_per_request_with_its_id() {
     assert_eq!(entry["span"]["method"], "GET");
     assert!(entry["latency_ms"].is_number(), "{entry}");
 }
+
+/// The value of the sample `series` (name and labels, as printed) in `text`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_operations_statements_connections_and_refusals() {
+    let app = TestApp::with_config(|config| {
+        config.rate_limit_post_create = sparkle_universe::config::RateLimit {
+            count: 1,
+            window: Duration::from_secs(3600),
+        };
+    })
+    .await;
+    let address = app.serve().await;
+    let alice = app.register("metered").await;
+    let post = app
+        .create_post(
+            &alice.token,
+            json!({ "title": "Counted", "content": "One.", "published": true }),
+        )
+        .await;
+    app.post(
+        "/api/posts",
+        Some(&alice.token),
+        json!({ "title": "Too many", "content": "Two." }),
+    )
+    .await
+    .assert_error(429, "RATE_LIMITED");
+    app.post(
+        &format!("/api/posts/{}/comments", post["id"].as_str().expect("id")),
+        Some(&alice.token),
+        json!({ "content": "An event on the bus." }),
+    )
+    .await
+    .data(201);
+    for _ in 0..2 {
+        app.get("/api/posts", None).await.data(200);
+    }
+    app.graphql("query Cats { categories { id } }", json!({}), None)
+        .await;
+    app.graphql("query Broken { nonsense }", json!({}), None)
+        .await;
+    let mut socket =
+        crate::ws_client::WsClient::connect(address, crate::ws_client::Protocol::TransportWs, None)
+            .await
+            .expect("connected");
+    socket
+        .subscribe("o", "subscription { onlineUsers { count } }", json!({}))
+        .await;
+    socket.next_data("o").await;
+
+    let scraped = app.get("/metrics", None).await;
+    assert_eq!(scraped.status, 200);
+    let text = scraped.body.as_str().expect("text").to_owned();
+    let expect_at_least = |series: &str, least: f64| {
+        let value = sample(&text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"));
+        assert!(value >= least, "{series} = {value}");
+    };
+    expect_at_least(
+        r#"sparkle_http_requests_total{method="GET",route="/api/posts",status="200"}"#,
+        2.0,
+    );
+    expect_at_least(
+        r#"sparkle_http_request_duration_seconds_count{method="GET",route="/api/posts"}"#,
+        2.0,
+    );
+    expect_at_least(
+        r#"sparkle_graphql_operations_total{operation="Cats",outcome="ok"}"#,
+        1.0,
+    );
+    expect_at_least(
+        r#"sparkle_graphql_operations_total{operation="Broken",outcome="error"}"#,
+        1.0,
+    );
+    expect_at_least("sparkle_sql_statements_total", 5.0);
+    expect_at_least(
+        r#"sparkle_database_connections{pool="reader",state="idle"}"#,
+        0.0,
+    );
+    expect_at_least("sparkle_websockets_open", 1.0);
+    expect_at_least("sparkle_subscriptions_live", 1.0);
+    expect_at_least("sparkle_bus_events_published_total", 1.0);
+    expect_at_least("sparkle_bus_events_received_total", 1.0);
+    expect_at_least(
+        r#"sparkle_rate_limit_refusals_total{limit="post_create"}"#,
+        1.0,
+    );
+    socket.close().await;
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_when_one_is_set() {
+    let app = TestApp::with_config(|config| {
+        config.metrics_token = Some(
+            "metrics-token-metrics-token-0123456789"
+                .parse()
+                .expect("token"),
+        );
+    })
+    .await;
+    app.get("/metrics", None)
+        .await
+        .assert_error(404, "NOT_FOUND");
+    app.get("/metrics", Some("wrong-token"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    let scraped = app
+        .get("/metrics", Some("metrics-token-metrics-token-0123456789"))
+        .await;
+    assert_eq!(scraped.status, 200);
+    assert!(
+        scraped
+            .body
+            .as_str()
+            .is_some_and(|text| text.contains("# EOF"))
+    );
+}
