@@ -20,5 +20,5 @@ for (const result of results) {
   }
 }
 const passed = results.filter((r) => r.status === 'ok').length;
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`GraphQL-over-HTTP audit: ${passed} checks ok; MUST or SHOULD failing: ${failed}`);
 process.exit(failed ? 1 : 0);
