@@ -17,6 +17,7 @@ use crate::{
 const WITHIN: Duration = Duration::from_secs(1);
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: TEST_DATABASE_URL and TEST_REDIS_URL, then --include-ignored"]
 async fn a_subscriber_on_one_instance_hears_actions_on_another() {
     let Some(instances) = TestApp::cluster(2).await else {
         eprintln!("skipped: set TEST_DATABASE_URL (postgres) and TEST_REDIS_URL");
@@ -65,6 +66,7 @@ async fn a_subscriber_on_one_instance_hears_actions_on_another() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: TEST_DATABASE_URL and TEST_REDIS_URL, then --include-ignored"]
 async fn presence_and_session_ends_cross_instances() {
     let Some(instances) = TestApp::cluster(2).await else {
         eprintln!("skipped: set TEST_DATABASE_URL (postgres) and TEST_REDIS_URL");
@@ -124,6 +126,7 @@ fn limited(count: u32) -> RateLimit {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis: TEST_DATABASE_URL and TEST_REDIS_URL, then --include-ignored"]
 async fn instances_share_one_rate_budget_and_one_login_lockout() {
     let Some(instances) = TestApp::cluster_with(2, |config| {
         config.rate_limit_post_create = limited(3);
@@ -166,6 +169,7 @@ async fn instances_share_one_rate_budget_and_one_login_lockout() {
 }
 
 #[tokio::test]
+#[ignore = "needs redis-server: TEST_REDIS_URL, then --include-ignored"]
 async fn rate_limits_fall_back_to_each_instance_while_redis_is_down() {
     let Some(redis) = PrivateRedis::start().await else {
         eprintln!("skipped: set TEST_REDIS_URL (and have redis-server installed)");

@@ -573,6 +573,7 @@ async fn comments_and_reactions_stream_per_post() {
 /// Runs when `GRAPHQL_WS_CLIENT_DIR` points at `tests/node` with its packages
 /// installed (`npm ci --prefix tests/node`; CI does this).
 #[tokio::test]
+#[ignore = "needs npm: GRAPHQL_WS_CLIENT_DIR=tests/node after npm ci --prefix tests/node, then --include-ignored"]
 async fn the_graphql_ws_library_receives_live_comments() {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let Ok(client_dir) = std::env::var("GRAPHQL_WS_CLIENT_DIR") else {
@@ -646,6 +647,7 @@ async fn wait_until_ready_says(app: &TestApp, status: &str) {
 }
 
 #[tokio::test]
+#[ignore = "needs redis-server: TEST_REDIS_URL, then --include-ignored"]
 async fn a_live_subscriber_gets_what_it_missed_while_redis_was_down() {
     let Some(redis) = PrivateRedis::start().await else {
         eprintln!("skipped: set TEST_REDIS_URL (and have redis-server installed)");
