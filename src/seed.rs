@@ -105,23 +105,8 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
                 let id = new_id();
                 author_ids.push(id.clone());
                 let username = format!("fan{run}_{index}");
-                user::ActiveModel {
-                    id: Set(id),
-                    email: Set(format!("{username}@demo.sparkle.test")),
-                    username_lower: Set(username.to_lowercase()),
-                    username: Set(username),
-                    password_hash: Set(password_hash.clone()),
-                    role: Set(Role::User.as_str().to_owned()),
-                    status: Set(UserStatus::Active.as_str().to_owned()),
-                    level: Set(1),
-                    experience: Set(0),
-                    image: Set(None),
-                    bio: Set(Some("Here for the sparkle.".to_owned())),
-                    email_verified: Set(true),
-                    session_version: Set(0),
-                    created_at: Set(created_at),
-                    updated_at: Set(created_at),
-                }
+                let email = format!("{username}@demo.sparkle.test");
+                demo_account(id, &username, &email, Role::User, &password_hash)
             })
             .collect();
         user::Entity::insert_many(rows).exec(&state.writer).await?;
@@ -220,9 +205,23 @@ async fn ensure_account(
     if let Some(existing) = existing {
         return Ok(existing);
     }
+    let row = demo_account(new_id(), username, email, role, password_hash);
+    Ok(user::Entity::insert(row)
+        .exec_with_returning(&state.writer)
+        .await?)
+}
+
+/// A verified, active demo account created now.
+fn demo_account(
+    id: String,
+    username: &str,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+) -> user::ActiveModel {
     let created_at = now();
-    let row = user::ActiveModel {
-        id: Set(new_id()),
+    user::ActiveModel {
+        id: Set(id),
         email: Set(email.to_owned()),
         username_lower: Set(username.to_lowercase()),
         username: Set(username.to_owned()),
@@ -237,10 +236,7 @@ async fn ensure_account(
         session_version: Set(0),
         created_at: Set(created_at),
         updated_at: Set(created_at),
-    };
-    Ok(user::Entity::insert(row)
-        .exec_with_returning(&state.writer)
-        .await?)
+    }
 }
 
 /// Comments with replies (pinned to moments of the video), reactions and follows on

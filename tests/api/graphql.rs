@@ -426,9 +426,7 @@ async fn graphiql_loads_the_schema_under_the_default_limits() {
     let deep = "{ posts(first: 1) { edges { node { author { followers(first: 1) { edges { node { followers(first: 1) { edges { node { followers(first: 1) { edges { node { username } } } } } } } } } } } } } }";
     let refused = app.graphql(deep, json!({}), None).await;
     assert!(
-        refused.body["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("nested too deep")),
+        first_error_message(&refused.body).contains("nested too deep"),
         "{}",
         refused.body
     );
@@ -437,9 +435,7 @@ async fn graphiql_loads_the_schema_under_the_default_limits() {
     let explosive = "{ __schema { types { fields { type { fields { type { fields { type { fields { type { name } } } } } } } } } } }";
     let refused = app.graphql(explosive, json!({}), None).await;
     assert!(
-        refused.body["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("nested too deep")),
+        first_error_message(&refused.body).contains("nested too deep"),
         "{}",
         refused.body
     );
@@ -506,9 +502,7 @@ async fn automatic_persisted_queries_follow_the_apollo_protocol() {
         )
         .await;
     assert!(
-        mismatched.body["errors"][0]["message"]
-            .as_str()
-            .is_some_and(|message| message.contains("does not match")),
+        first_error_message(&mismatched.body).contains("does not match"),
         "{}",
         mismatched.body
     );
