@@ -3,7 +3,8 @@
 //! and the comment mutations.
 
 use async_graphql::{
-    Context, Lookahead, Object, ResultExt, SelectionField, Value, futures_util::future::BoxFuture,
+    Context, ID, Lookahead, Object, ResultExt, SelectionField, Value,
+    futures_util::future::BoxFuture,
 };
 use entity::comment;
 
@@ -29,8 +30,8 @@ pub struct Comment(pub comment::Model);
 
 #[Object]
 impl Comment {
-    async fn id(&self) -> &str {
-        &self.0.id
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.clone())
     }
     async fn post_id(&self) -> &str {
         &self.0.post_id

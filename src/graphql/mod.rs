@@ -10,6 +10,7 @@ mod cursor;
 mod live;
 mod loaders;
 mod mutation;
+mod node;
 mod notifications;
 mod persisted;
 mod query;
@@ -50,6 +51,7 @@ pub use served::ServedSchema;
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     query::CoreQuery,
+    node::NodeQuery,
     notifications::NotificationQuery,
     comments::CommentQuery,
 );

@@ -1,6 +1,6 @@
 //! Notifications: the signed-in account's feed, reading it, and broadcasts.
 
-use async_graphql::{Context, Json, Object, ResultExt};
+use async_graphql::{Context, ID, Json, Object, ResultExt};
 use entity::notification;
 
 use super::{
@@ -27,8 +27,8 @@ impl Notification {
 
 #[Object]
 impl Notification {
-    async fn id(&self) -> &str {
-        &self.0.id
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.clone())
     }
     #[graphql(name = "type")]
     async fn kind(&self) -> async_graphql::Result<NotificationType> {

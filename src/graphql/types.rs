@@ -5,7 +5,7 @@
 use std::{borrow::Borrow, collections::HashMap, hash::Hash, sync::Arc};
 
 use async_graphql::{
-    ComplexObject, Context, InputValueError, InputValueResult, Object, ResultExt, Scalar,
+    ComplexObject, Context, ID, InputValueError, InputValueResult, Object, ResultExt, Scalar,
     ScalarType, SimpleObject, Value,
     connection::{Connection, Edge, OpaqueCursor},
     dataloader::Loader,
@@ -177,8 +177,8 @@ impl User {
 
 #[Object]
 impl User {
-    async fn id(&self) -> &str {
-        &self.row.id
+    pub async fn id(&self) -> ID {
+        ID(self.row.id.clone())
     }
     async fn username(&self) -> &str {
         &self.row.username
@@ -324,8 +324,8 @@ impl Post {
 
 #[Object]
 impl Post {
-    async fn id(&self) -> &str {
-        &self.row.id
+    pub async fn id(&self) -> ID {
+        ID(self.row.id.clone())
     }
     async fn slug(&self) -> &str {
         &self.row.slug

@@ -573,3 +573,79 @@ async fn the_graphql_response_media_type_follows_the_specification() {
     assert_eq!(ran.status, 200, "{}", ran.body);
     assert!(ran.body["data"]["categories"].is_array());
 }
+
+#[tokio::test]
+async fn every_node_is_fetched_again_by_its_id() {
+    let app = TestApp::new().await;
+    let author = app.register("noded").await;
+    let fan = app.register("noder").await;
+    let post = app
+        .create_post(
+            &author.token,
+            json!({ "title": "Node", "content": "Refetch me.", "published": true }),
+        )
+        .await;
+    let post_id = post["id"].as_str().expect("post id").to_owned();
+    let comment = app
+        .post(
+            &format!("/api/posts/{post_id}/comments"),
+            Some(&fan.token),
+            json!({ "content": "Refetched." }),
+        )
+        .await;
+    let comment_id = comment.data(201)["id"].as_str().expect("id").to_owned();
+    let notifications = app.get("/api/notifications", Some(&author.token)).await;
+    let notification_id = notifications.data(200)["items"][0]["id"]
+        .as_str()
+        .expect("a notification")
+        .to_owned();
+
+    const NODE: &str = "query($id: ID!) { node(id: $id) { __typename id ... on Post { title } ... on Comment { content } ... on User { username } ... on Notification { title } } }";
+    for (id, typename, field, value) in [
+        (&post_id, "Post", "title", "Node"),
+        (&comment_id, "Comment", "content", "Refetched."),
+        (&author.user_id, "User", "username", "noded"),
+        (&notification_id, "Notification", "title", ""),
+    ] {
+        let found = app
+            .graphql(NODE, json!({ "id": id }), Some(&author.token))
+            .await;
+        let node = &found.body["data"]["node"];
+        assert_eq!(node["__typename"], typename, "{}", found.body);
+        assert_eq!(&node["id"], id);
+        if !value.is_empty() {
+            assert_eq!(node[field], value);
+        }
+    }
+    // Another user's notification is nobody else's node; unknown ids are null.
+    let foreign = app
+        .graphql(NODE, json!({ "id": notification_id }), Some(&fan.token))
+        .await;
+    assert_eq!(foreign.body["data"]["node"], Value::Null, "{}", foreign.body);
+    let many = app
+        .graphql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": [post_id, "no-such-id", comment_id] }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        many.body["data"]["nodes"],
+        json!([{ "id": post_id }, null, { "id": comment_id }]),
+        "{}",
+        many.body
+    );
+
+    // The schema says so: the Node interface, and ID-typed ids.
+    let sdl = sparkle_universe::graphql::sdl();
+    for declaration in [
+        "interface Node",
+        "type Post implements Node",
+        "type Comment implements Node",
+        "type User implements Node",
+        "type Notification implements Node",
+        "node(id: ID!): Node",
+    ] {
+        assert!(sdl.contains(declaration), "no `{declaration}` in the schema");
+    }
+}
