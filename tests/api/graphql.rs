@@ -621,7 +621,12 @@ async fn every_node_is_fetched_again_by_its_id() {
     let foreign = app
         .graphql(NODE, json!({ "id": notification_id }), Some(&fan.token))
         .await;
-    assert_eq!(foreign.body["data"]["node"], Value::Null, "{}", foreign.body);
+    assert_eq!(
+        foreign.body["data"]["node"],
+        Value::Null,
+        "{}",
+        foreign.body
+    );
     let many = app
         .graphql(
             "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
@@ -646,6 +651,9 @@ async fn every_node_is_fetched_again_by_its_id() {
         "type Notification implements Node",
         "node(id: ID!): Node",
     ] {
-        assert!(sdl.contains(declaration), "no `{declaration}` in the schema");
+        assert!(
+            sdl.contains(declaration),
+            "no `{declaration}` in the schema"
+        );
     }
 }
