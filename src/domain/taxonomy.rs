@@ -29,8 +29,10 @@ const TAG_LIST_LIMIT: u64 = 500;
 /// A category as the API shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
 #[schemars(rename = "Category")]
-#[graphql(name = "Category", serial)]
+#[graphql(name = "Category", serial, complex)]
 pub struct CategoryView {
+    // GraphQL shows it as an `ID` (`graphql::types`).
+    #[graphql(skip)]
     pub id: String,
     pub name: String,
     pub slug: String,
@@ -51,8 +53,10 @@ impl From<category::Model> for CategoryView {
 /// A tag as the API shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
 #[schemars(rename = "Tag")]
-#[graphql(name = "Tag", serial)]
+#[graphql(name = "Tag", serial, complex)]
 pub struct TagView {
+    // GraphQL shows it as an `ID` (`graphql::types`).
+    #[graphql(skip)]
     pub id: String,
     pub name: String,
     pub slug: String,

@@ -151,6 +151,22 @@ async fn prefetch_post_fields(
     }))
 }
 
+/// A category's id, typed `ID` like every object's.
+#[ComplexObject]
+impl CategoryView {
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
+    }
+}
+
+/// A tag's id, typed `ID` like every object's.
+#[ComplexObject]
+impl TagView {
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
+    }
+}
+
 /// An account.
 pub struct User {
     row: Arc<user::Model>,

@@ -641,8 +641,23 @@ async fn every_node_is_fetched_again_by_its_id() {
         many.body
     );
 
-    // The schema says so: the Node interface, and ID-typed ids.
+    // The schema says so: the Node interface, and every object's id typed ID.
     let sdl = sparkle_universe::graphql::sdl();
+    let mut object = "";
+    for line in sdl.lines() {
+        if let Some(name) = line.strip_prefix("type ") {
+            object = name;
+        } else if line.starts_with('}') {
+            object = "";
+        }
+        if !object.is_empty() && line.trim_start().starts_with("id:") {
+            assert!(
+                line.contains("ID"),
+                "`{}` of {object} is not an ID",
+                line.trim()
+            );
+        }
+    }
     for declaration in [
         "interface Node",
         "type Post implements Node",
