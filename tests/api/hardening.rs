@@ -312,7 +312,7 @@ async fn slow_clients_are_cut_off_and_oversized_bodies_refused_at_once() {
     let (answer, closed) =
         raw_exchange(address, LOCAL, b"GET /health HTTP/1.1\r\nHost: test\r\n").await;
     assert!(closed, "a stalled header kept its connection");
-    assert!(!answer.contains("200 OK"), "{answer}");
+    assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
 
     // A body that stops arriving: the request fails with an error, not a hang.
     let (answer, closed) = raw_exchange(
@@ -322,8 +322,8 @@ async fn slow_clients_are_cut_off_and_oversized_bodies_refused_at_once() {
     )
     .await;
     assert!(closed, "a stalled body kept its connection");
+    // A client's fault (4xx), never the server's.
     assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
-    assert!(!answer.contains("500"), "{answer}");
 
     // An idle keep-alive connection is closed once it has been quiet that long.
     let mut stream = connect_from(address, LOCAL).await;
