@@ -114,7 +114,7 @@ pub fn schema(state: &AppState) -> ServedSchema {
     ServedSchema::new(
         build(config.graphql_max_depth, config.graphql_max_complexity),
         build(introspection_depth, introspection_complexity),
-        state.metrics.subscriptions_live.clone(),
+        state.metrics.clone(),
         persisted::PersistedQueries::new(config.graphql_persisted_queries),
         config.graphql_max_aliases,
         config.graphql_document_cache,
@@ -255,17 +255,9 @@ async fn graphql_get(
 
 /// Whether the operation `request` would run is a mutation.
 fn is_mutation(request: &mut async_graphql::Request) -> bool {
-    let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    document.operations.iter().any(|(name, operation)| {
-        let selected = match (&operation_name, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            _ => true,
-        };
-        selected && operation.node.ty == OperationType::Mutation
-    })
+    served::selected_operations(request)
+        .iter()
+        .any(|operation| operation.ty == OperationType::Mutation)
 }
 
 /// Resolves the caller, runs the batch with a fresh DataLoader, and reports the SQL
@@ -287,14 +279,6 @@ async fn execute(
     let loader = loaders::request_loader(state.clone(), move |future| {
         tokio::spawn(spawn_counter.clone().scope(future))
     });
-    let mut batch = batch;
-    let operations: Vec<Option<String>> = match &mut batch {
-        BatchRequest::Single(single) => vec![schema.operation_name(single)],
-        BatchRequest::Batch(many) => many
-            .iter_mut()
-            .map(|one| schema.operation_name(one))
-            .collect(),
-    };
     let batch = batch.data(caller).data(Arc::new(loader));
     let mut response = schema.execute_batch(batch).await;
     let statements = Value::from(counter.count());
@@ -302,10 +286,7 @@ async fn execute(
         BatchResponse::Single(single) => std::slice::from_mut(single),
         BatchResponse::Batch(many) => many.as_mut_slice(),
     };
-    for (single, operation) in responses.iter_mut().zip(&operations) {
-        state
-            .metrics
-            .record_operation(operation.as_deref(), single.errors.is_empty());
+    for single in responses {
         single
             .extensions
             .insert("sqlStatements".into(), statements.clone());

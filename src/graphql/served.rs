@@ -13,15 +13,16 @@ use std::{
 
 use async_graphql::{
     Data, Executor, Request, Response, ServerError,
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, OperationDefinition, Selection, SelectionSet},
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
 use lru::LruCache;
 
 use super::{AppSchema, persisted::PersistedQueries};
-use crate::metrics::GaugeGuard;
-use crate::raw_input;
-use prometheus_client::metrics::gauge::Gauge;
+use crate::{
+    metrics::{GaugeGuard, SharedMetrics},
+    raw_input,
+};
 
 /// Longest document text the cache keeps; longer ones are parsed every time.
 const MAX_CACHED_DOCUMENT_BYTES: usize = 8 * 1024;
@@ -35,8 +36,8 @@ pub struct ServedSchema {
     /// The same schema with the looser limits of [`super::introspection_limits`], for
     /// operations that only introspect.
     introspection: AppSchema,
-    /// Subscriptions running, for `/metrics`.
-    subscriptions_live: Gauge,
+    /// Operations and live subscriptions, for `/metrics`.
+    metrics: SharedMetrics,
     max_aliases: usize,
     documents: Option<Arc<DocumentCache>>,
 }
@@ -56,14 +57,14 @@ impl ServedSchema {
     pub fn new(
         schema: AppSchema,
         introspection: AppSchema,
-        subscriptions_live: Gauge,
+        metrics: SharedMetrics,
         persisted: PersistedQueries,
         max_aliases: usize,
         cached_documents: usize,
     ) -> Self {
         Self {
             schema,
-            subscriptions_live,
+            metrics,
             persisted,
             introspection,
             max_aliases,
@@ -105,25 +106,6 @@ impl ServedSchema {
         Ok(aliases)
     }
 
-    /// The name of the operation `request` runs: the one asked for, or the name of
-    /// its document's only operation. Parses the document (or takes it from the cache).
-    pub fn operation_name(&self, request: &mut Request) -> Option<String> {
-        if request.operation_name.is_some() {
-            return request.operation_name.clone();
-        }
-        // A document that names no hash it cannot resolve, and is not refused.
-        if self.persisted.resolve(request).is_err() || input_refusal(request).is_some() {
-            return None;
-        }
-        self.parse(request).ok()?;
-        let document = request.parsed_query().ok()?;
-        let mut operations = document.operations.iter();
-        match (operations.next(), operations.next()) {
-            (Some((name, _)), None) => name.map(|name| name.to_string()),
-            _ => None,
-        }
-    }
-
     /// Fills in the document of a request that names a persisted one (see
     /// [`PersistedQueries::resolve`]).
     pub fn resolve_persisted(&self, request: &mut Request) -> Result<(), ServerError> {
@@ -154,21 +136,13 @@ impl ServedSchema {
     /// The schema `request` runs on: the introspection one when the operation it runs
     /// selects only introspection fields (`__schema`, `__type`, `__typename`).
     fn schema_for(&self, request: &mut Request) -> &AppSchema {
-        let operation_name = request.operation_name.clone();
-        let introspects_only = request.parsed_query().is_ok_and(|document| {
-            document.operations.iter().any(|(name, operation)| {
-                let selected = match (&operation_name, name) {
-                    (Some(wanted), Some(name)) => wanted == name.as_str(),
-                    _ => true,
-                };
-                let items = &operation.node.selection_set.node.items;
-                selected
-                    && !items.is_empty()
-                    && items.iter().all(|item| match &item.node {
-                        Selection::Field(field) => field.node.name.node.starts_with("__"),
-                        _ => false,
-                    })
-            })
+        let introspects_only = selected_operations(request).iter().any(|operation| {
+            let items = &operation.selection_set.node.items;
+            !items.is_empty()
+                && items.iter().all(|item| match &item.node {
+                    Selection::Field(field) => field.node.name.node.starts_with("__"),
+                    _ => false,
+                })
         });
         let shaped_like_tools = introspects_only
             && request
@@ -184,10 +158,16 @@ impl ServedSchema {
 
 impl Executor for ServedSchema {
     async fn execute(&self, mut request: Request) -> Response {
-        match self.refusal(&mut request) {
-            Some(refused) => refused,
-            None => self.schema_for(&mut request).execute(request).await,
+        if let Some(refused) = self.refusal(&mut request) {
+            self.metrics
+                .record_operation(request.operation_name.as_deref(), false);
+            return refused;
         }
+        let operation = operation_name(&mut request);
+        let response = self.schema_for(&mut request).execute(request).await;
+        self.metrics
+            .record_operation(operation.as_deref(), response.errors.is_empty());
+        response
     }
 
     fn execute_stream(
@@ -198,7 +178,7 @@ impl Executor for ServedSchema {
         match self.refusal(&mut request) {
             Some(refused) => stream::once(async move { refused }).boxed(),
             None => {
-                let live = GaugeGuard::raise(&self.subscriptions_live);
+                let live = GaugeGuard::raise(&self.metrics.subscriptions_live);
                 Executor::execute_stream(self.schema_for(&mut request), request, session_data)
                     .inspect(move |_| {
                         let _counted_while_the_stream_lives = &live;
@@ -206,6 +186,38 @@ impl Executor for ServedSchema {
                     .boxed()
             }
         }
+    }
+}
+
+/// The operations of `request`'s parsed document that it runs: the one named by
+/// `operationName`, or every one when it names none (a valid document then has one).
+pub fn selected_operations(request: &mut Request) -> Vec<&OperationDefinition> {
+    let wanted = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return Vec::new();
+    };
+    document
+        .operations
+        .iter()
+        .filter(|(name, _)| match (&wanted, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            _ => true,
+        })
+        .map(|(_, operation)| &operation.node)
+        .collect()
+}
+
+/// The name of the operation `request` runs: the one asked for, or the name of its
+/// document's only operation.
+fn operation_name(request: &mut Request) -> Option<String> {
+    if request.operation_name.is_some() {
+        return request.operation_name.clone();
+    }
+    let document = request.parsed_query().ok()?;
+    let mut operations = document.operations.iter();
+    match (operations.next(), operations.next()) {
+        (Some((name, _)), None) => name.map(|name| name.to_string()),
+        _ => None,
     }
 }
 
