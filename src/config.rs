@@ -251,6 +251,8 @@ pub struct Config {
     /// relaxed to 100 a minute and a login lockout of one minute.
     #[arg(long, global = true, env = "DEV_MODE", default_value_t = false)]
     pub dev_mode: bool,
+    #[command(flatten)]
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 impl Config {

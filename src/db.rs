@@ -80,8 +80,8 @@ pub async fn begin_write(writer: &DatabaseConnection) -> Result<DatabaseTransact
         .await
 }
 
-/// Connects (readers and writer), tunes the connections for their backend and applies
-/// pending migrations.
+/// Connects (readers and writer) and tunes the connections for their backend.
+/// Migrations are applied separately ([`migrate`]), by the commands that need them.
 pub async fn connect(url: &str, max_connections: u32) -> Result<Databases, DbErr> {
     let is_sqlite = url.starts_with("sqlite:");
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -89,7 +89,6 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Databases, DbErr
         // An in-memory SQLite database lives exactly as long as its one connection,
         // which therefore reads and writes.
         let only = open(url, 1, true).await?;
-        Migrator::up(&only, None).await?;
         return Ok(Databases {
             reader: only.clone(),
             writer: only,
@@ -101,8 +100,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Databases, DbErr
     } else {
         reader.clone()
     };
-    Migrator::up(&writer, None).await?;
     Ok(Databases { reader, writer })
+}
+
+/// Applies pending migrations through the writer.
+pub async fn migrate(databases: &Databases) -> Result<(), DbErr> {
+    Migrator::up(&databases.writer, None).await
 }
 
 /// One pool of up to `max_connections` connections to `url`.

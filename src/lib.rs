@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod html;
+pub mod jobs;
 /// Per-client rate limits.
 pub mod limits;
 pub mod metrics;

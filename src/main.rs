@@ -7,7 +7,7 @@ use std::{
 
 use clap::{Parser, Subcommand};
 use sparkle_universe::{
-    AppState, Config, config::LogFormat, error::AppError, graphql, rest, seed, server,
+    AppState, Config, config::LogFormat, error::AppError, graphql, jobs, rest, seed, server,
 };
 
 /// mimalloc instead of the system allocator: a request allocates thousands of small
@@ -26,8 +26,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP server (the default).
+    /// Run the HTTP server with its job workers and schedules (the default).
     Serve,
+    /// Run job workers and schedules only, without the HTTP server.
+    Worker {
+        /// Run every job that is due now, then exit.
+        #[arg(long)]
+        drain: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Write the GraphQL SDL (default `schema.graphql`) and, if asked, the OpenAPI document.
@@ -63,6 +69,13 @@ fn export_schema(out: &Path, openapi: Option<&Path>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The state over the configured database, migrated.
+async fn migrated_state(config: Config) -> Result<AppState, AppError> {
+    let state = AppState::new(config).await?;
+    state.migrate().await?;
+    Ok(state)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
@@ -76,11 +89,18 @@ async fn main() -> ExitCode {
     }
     let outcome = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => server::serve(cli.config).await,
-        Command::Migrate => AppState::new(cli.config)
+        Command::Worker { drain: false } => server::work(cli.config).await,
+        Command::Worker { drain: true } => match migrated_state(cli.config).await {
+            Ok(state) => jobs::drain(&state)
+                .await
+                .map(|ran| println!("ran {ran} jobs")),
+            Err(err) => Err(err),
+        },
+        Command::Migrate => migrated_state(cli.config)
             .await
             .map(|_| tracing::info!("database is up to date")),
         Command::ExportSchema { out, openapi } => export_schema(&out, openapi.as_deref()),
-        Command::SeedDemo { users, posts } => match AppState::new(cli.config).await {
+        Command::SeedDemo { users, posts } => match migrated_state(cli.config).await {
             Ok(state) => seed::seed_demo(&state, users, posts).await.map(|report| {
                 println!(
                     "seeded {} users, {} posts and {} comments",

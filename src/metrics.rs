@@ -1,13 +1,17 @@
 //! Prometheus metrics, served at `GET /metrics` in the text format: HTTP requests,
 //! GraphQL operations, SQL statements, the database pools, live connections, the
-//! event bus and rate-limit refusals.
+//! event bus, rate-limit refusals and the job queue.
 //!
 //! One registry per application state (never a process-global recorder: tests build
 //! many applications in one process). `/metrics` is not part of the public API: with
 //! `METRICS_TOKEN` set it answers only `Authorization: Bearer <token>`; without it,
 //! only clients on this machine (a scraper beside the server, or a sidecar).
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -27,7 +31,11 @@ use prometheus_client::{
 use sea_orm::{DatabaseConnection, DbBackend};
 use subtle::ConstantTimeEq;
 
-use crate::{error::AppError, state::AppState};
+use crate::{
+    error::AppError,
+    jobs::monitor::{self, QueueStats},
+    state::AppState,
+};
 
 /// Labels of an HTTP request.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -63,6 +71,20 @@ pub struct PoolLabels {
     pub state: &'static str,
 }
 
+/// Labels of a count of jobs.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub queue: &'static str,
+    /// `pending`, `scheduled`, `running`, `retrying`, `dead` or `done_24h`.
+    pub state: &'static str,
+}
+
+/// Labels of a queue.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+    pub queue: &'static str,
+}
+
 /// Labels of a limit.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LimitLabels {
@@ -82,6 +104,8 @@ pub struct Metrics {
     pub bus_events_published: Counter,
     pub bus_events_received: Counter,
     pub rate_limit_refusals: Family<LimitLabels, Counter>,
+    pub jobs: Family<JobLabels, Gauge>,
+    pub oldest_pending_job: Family<QueueLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -99,6 +123,18 @@ impl Default for Metrics {
         let bus_events_published = Counter::default();
         let bus_events_received = Counter::default();
         let rate_limit_refusals = Family::<LimitLabels, Counter>::default();
+        let jobs = Family::<JobLabels, Gauge>::default();
+        let oldest_pending_job = Family::<QueueLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "jobs",
+            "Jobs by queue and state (done: in the last 24 hours), read at each scrape",
+            jobs.clone(),
+        );
+        registry.register(
+            "oldest_pending_job_seconds",
+            "How long the oldest due job of each queue has waited",
+            oldest_pending_job.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -161,6 +197,8 @@ impl Default for Metrics {
             bus_events_published,
             bus_events_received,
             rate_limit_refusals,
+            jobs,
+            oldest_pending_job,
         }
     }
 }
@@ -191,6 +229,28 @@ impl Metrics {
                 outcome: if succeeded { "ok" } else { "error" },
             })
             .inc();
+    }
+
+    /// Sets the job gauges from the queue's counts.
+    pub fn record_job_stats(&self, stats: &[QueueStats]) {
+        for entry in stats {
+            let queue = entry.queue.as_str();
+            for (state, count) in [
+                ("pending", entry.pending),
+                ("scheduled", entry.scheduled),
+                ("running", entry.running),
+                ("retrying", entry.retrying),
+                ("dead", entry.dead),
+                ("done_24h", entry.done_last_24h),
+            ] {
+                self.jobs
+                    .get_or_create(&JobLabels { queue, state })
+                    .set(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+            self.oldest_pending_job
+                .get_or_create(&QueueLabels { queue })
+                .set(entry.oldest_pending_secs);
+        }
     }
 
     /// The metrics in Prometheus's text format, with the pools read now.
@@ -250,6 +310,10 @@ pub async fn serve_metrics(State(state): State<AppState>, request: Request) -> R
     };
     if !allowed {
         return AppError::NotFound("Route").into_response();
+    }
+    match monitor::queue_stats(&state).await {
+        Ok(stats) => state.metrics.record_job_stats(&stats),
+        Err(err) => tracing::warn!(error = %err.detail(), "cannot count jobs for the metrics"),
     }
     let text = state.metrics.render(&state.db, &state.writer);
     (

@@ -184,6 +184,8 @@ pub async fn seed_demo(state: &AppState, users: usize, posts: usize) -> AppResul
         println!("posts {written}/{posts}");
     }
     let comments = seed_conversations(state, &admin, &member, &mut rng).await?;
+    // Mentions in the conversations are notified by jobs: run them now.
+    crate::jobs::drain(state).await?;
     Ok(SeedReport {
         users,
         posts: written,

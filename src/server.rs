@@ -25,13 +25,18 @@ use hyper_util::{
 use tokio::net::{TcpListener, TcpSocket};
 use tower::ServiceExt;
 
-use crate::{app, auth::TrustedProxies, config::Config, error::AppResult, rest, state::AppState};
+use crate::{
+    app, auth::TrustedProxies, config::Config, error::AppResult, jobs::WorkerPool, rest,
+    state::AppState,
+};
 
-/// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
+/// Serves until Ctrl-C or SIGTERM, letting requests in flight finish, with the job
+/// workers and schedules of [`WorkerPool`] beside it.
 pub async fn serve(config: Config) -> AppResult<()> {
     raise_open_file_limit();
     let address = SocketAddr::new(config.host, config.port);
     let state = AppState::new(config).await?;
+    state.migrate().await?;
     let listener = listen(address).map_err(|err| {
         crate::error::AppError::Internal(format!("cannot listen on {address}: {err}"))
     })?;
@@ -49,7 +54,9 @@ pub async fn serve(config: Config) -> AppResult<()> {
             limits.forget_idle();
         }
     });
+    let workers = WorkerPool::start(&state);
     let shutdown = state.shutdown.clone();
+    let grace = state.config.jobs.shutdown_grace();
     serve_on(listener, state, async move {
         shutdown_signal().await;
         // WebSocket tasks outlive graceful shutdown unless told to close.
@@ -57,7 +64,20 @@ pub async fn serve(config: Config) -> AppResult<()> {
     })
     .await;
     janitor.abort();
+    workers.shutdown(grace).await?;
     tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Runs the job workers and schedules without the HTTP server until Ctrl-C or
+/// SIGTERM (`sparkle worker`), so a deployment can scale servers and workers apart.
+pub async fn work(config: Config) -> AppResult<()> {
+    let state = AppState::new(config).await?;
+    state.migrate().await?;
+    let workers = WorkerPool::start(&state);
+    shutdown_signal().await;
+    state.shutdown.cancel();
+    workers.shutdown(state.config.jobs.shutdown_grace()).await?;
     Ok(())
 }
 
@@ -225,5 +245,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutdown signal received; finishing requests in flight");
+    tracing::info!("shutdown signal received; finishing requests and jobs in flight");
 }

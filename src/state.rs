@@ -13,6 +13,7 @@ use crate::{
         taxonomy::{CategoryCache, TagCache},
     },
     error::{AppError, AppResult},
+    jobs::JobSignals,
     limits::{RateLimiters, SharedCounters},
     metrics::{Metrics, SharedMetrics},
     realtime::{BusCounters, EventBus, Presence, presence},
@@ -45,6 +46,8 @@ pub struct App {
     pub tags: TagCache,
     /// What `/metrics` reports.
     pub metrics: SharedMetrics,
+    /// Wakes this process's idle job workers.
+    pub job_signals: JobSignals,
     /// Cancelled when the server shuts down; live connections close on it.
     pub shutdown: CancellationToken,
 }
@@ -61,10 +64,22 @@ impl App {
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
         db::begin_write(&self.writer).await
     }
+
+    /// Applies pending database migrations (`serve`, `worker` and `migrate` do, first).
+    pub async fn migrate(&self) -> AppResult<()> {
+        let databases = db::Databases {
+            reader: self.db.clone(),
+            writer: self.writer.clone(),
+        };
+        db::migrate(&databases)
+            .await
+            .map_err(|err| AppError::Internal(format!("cannot migrate the database: {err}")))
+    }
 }
 
 impl AppState {
-    /// Connects to (and migrates) the configured database and prepares the keys.
+    /// Connects to the configured database and prepares the keys (migrating is
+    /// [`App::migrate`]'s job).
     pub async fn new(config: Config) -> AppResult<Self> {
         std::fs::create_dir_all(&config.data_dir).map_err(|err| {
             AppError::Internal(format!(
@@ -144,6 +159,7 @@ impl AppState {
             categories,
             tags,
             metrics,
+            job_signals: JobSignals::default(),
             shutdown: CancellationToken::new(),
         })))
     }

@@ -4,6 +4,7 @@
 pub mod category;
 pub mod comment;
 pub mod follow;
+pub mod job;
 pub mod login_throttle;
 pub mod notification;
 pub mod post;
@@ -11,6 +12,7 @@ pub mod post_tag;
 pub mod profile;
 pub mod reaction;
 pub mod refresh_token;
+pub mod schedule_firing;
 pub mod tag;
 pub mod user;
 
@@ -18,6 +20,7 @@ pub mod prelude {
     pub use super::category::Entity as Category;
     pub use super::comment::Entity as Comment;
     pub use super::follow::Entity as Follow;
+    pub use super::job::Entity as Job;
     pub use super::login_throttle::Entity as LoginThrottle;
     pub use super::notification::Entity as Notification;
     pub use super::post::Entity as Post;
@@ -25,6 +28,7 @@ pub mod prelude {
     pub use super::profile::Entity as Profile;
     pub use super::reaction::Entity as Reaction;
     pub use super::refresh_token::Entity as RefreshToken;
+    pub use super::schedule_firing::Entity as ScheduleFiring;
     pub use super::tag::Entity as Tag;
     pub use super::user::Entity as User;
 }

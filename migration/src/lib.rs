@@ -1,4 +1,5 @@
-//! Database migrations, applied on startup (and by `sparkle migrate`).
+//! Database migrations, applied by `sparkle serve`, `sparkle worker` and
+//! `sparkle migrate`.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -9,6 +10,7 @@ mod m20261129_000003_post_tag_ids;
 mod m20261129_000004_post_rank_indexes;
 mod m20261203_000005_list_indexes;
 mod m20261203_000006_feed_positions;
+mod m20261203_000007_jobs;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -23,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_post_rank_indexes::Migration),
             Box::new(m20261203_000005_list_indexes::Migration),
             Box::new(m20261203_000006_feed_positions::Migration),
+            Box::new(m20261203_000007_jobs::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{comment, notification, post, user};
+use entity::{comment, post, user};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
-    feed_positions, new_id,
-    notifications::{self, NewNotification, NotificationType},
+    effects::Write,
+    feed_positions, mentions, new_id,
+    notification_copy::Happening,
+    notifications::NewNotification,
     now,
     pagination::{CursorPage, CursorSlice, CursorWindow},
     posts::{self, PostCounter, PostRef},
@@ -33,6 +35,7 @@ use super::{
 use crate::{
     auth::{Caller, Viewer},
     error::{AppError, AppResult},
+    jobs::Job,
     realtime::Event,
     state::AppState,
 };
@@ -394,12 +397,13 @@ pub async fn create(
     let parent = parent.flatten();
 
     let created_at = now();
-    let txn = state.begin_write().await?;
+    let mut write = Write::begin(state).await?;
     // First, so concurrent comments on this post queue here, before any other lock.
-    let feed_position = feed_positions::take(&txn, &feed_positions::comments_of(&post.id)).await?;
+    let feed_position =
+        feed_positions::take(write.db(), &feed_positions::comments_of(&post.id)).await?;
     if let Some(parent) = &parent {
         // Counting the reply first locks the parent: a concurrent delete then sees it.
-        let counted = adjust_counter(&txn, &parent.id, CommentCounter::Replies, 1).await?;
+        let counted = adjust_counter(write.db(), &parent.id, CommentCounter::Replies, 1).await?;
         if !counted {
             return Err(AppError::field(
                 "parentId",
@@ -424,18 +428,22 @@ pub async fn create(
         created_at: Set(created_at),
         updated_at: Set(created_at),
     }
-    .insert(&txn)
+    .insert(write.db())
     .await?;
-    posts::adjust_counter(&txn, &post.id, PostCounter::Comments, 1).await?;
-    let mut news = new_comment_notifications(viewer, &post, parent.as_ref(), &comment);
-    news.extend(mention_notifications(&txn, viewer, &post, &comment).await?);
-    let stored = notify_all(&txn, news).await?;
-    txn.commit().await?;
-
-    notifications::announce(state, stored);
-    state.events.publish(Event::CommentAdded {
+    posts::adjust_counter(write.db(), &post.id, PostCounter::Comments, 1).await?;
+    write
+        .notify_all(new_comment_notifications(
+            viewer,
+            &post,
+            parent.as_ref(),
+            &comment,
+        ))
+        .await?;
+    enqueue_mentions(&mut write, &comment).await?;
+    write.publish(Event::CommentAdded {
         comment: comment.clone(),
     });
+    write.commit().await?;
     Ok(comment)
 }
 
@@ -448,7 +456,7 @@ pub async fn edit(
     content: String,
 ) -> AppResult<comment::Model> {
     let viewer = caller.viewer()?;
-    let (current, post) = find_with_post(state, caller, id, Placeholders::Exclude).await?;
+    let (current, _) = find_with_post(state, caller, id, Placeholders::Exclude).await?;
     if current.author_id != viewer.id {
         return Err(AppError::Forbidden("Only the author may edit this comment"));
     }
@@ -464,7 +472,7 @@ pub async fn edit(
         updated_at: edited_at,
         ..current
     };
-    let txn = state.begin_write().await?;
+    let mut write = Write::begin(state).await?;
     let updated = comment::Entity::update_many()
         .col_expr(
             comment::Column::Content,
@@ -475,16 +483,13 @@ pub async fn edit(
         .col_expr(comment::Column::UpdatedAt, Expr::value(comment.updated_at))
         .filter(comment::Column::Id.eq(&comment.id))
         .filter(comment::Column::Deleted.eq(false))
-        .exec(&txn)
+        .exec(write.db())
         .await?;
     if updated.rows_affected == 0 {
         return Err(AppError::NotFound("Comment"));
     }
-    let news = mention_notifications(&txn, viewer, &post, &comment).await?;
-    let stored = notify_all(&txn, news).await?;
-    txn.commit().await?;
-
-    notifications::announce(state, stored);
+    enqueue_mentions(&mut write, &comment).await?;
+    write.commit().await?;
     Ok(comment)
 }
 
@@ -499,21 +504,27 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> AppResult<()
             "Only the author or a moderator may delete this comment",
         ));
     }
-    let txn = state.begin_write().await?;
-    if remove_if_childless(&txn, &current).await? {
+    let write = Write::begin(state).await?;
+    if remove_if_childless(write.db(), &current).await? {
         let mut removed = 1;
         let mut parent_id = current.parent_id.clone();
         while let Some(id) = parent_id.take() {
-            adjust_counter(&txn, &id, CommentCounter::Replies, -1).await?;
-            let parent = comment::Entity::find_by_id(id).one(&txn).await?;
+            adjust_counter(write.db(), &id, CommentCounter::Replies, -1).await?;
+            let parent = comment::Entity::find_by_id(id).one(write.db()).await?;
             if let Some(parent) = parent.filter(|parent| parent.deleted)
-                && remove_if_childless(&txn, &parent).await?
+                && remove_if_childless(write.db(), &parent).await?
             {
                 removed += 1;
                 parent_id = parent.parent_id;
             }
         }
-        posts::adjust_counter(&txn, &current.post_id, PostCounter::Comments, -removed).await?;
+        posts::adjust_counter(
+            write.db(),
+            &current.post_id,
+            PostCounter::Comments,
+            -removed,
+        )
+        .await?;
     } else {
         let updated = comment::Entity::update_many()
             .col_expr(comment::Column::Content, Expr::value(DELETED_CONTENT))
@@ -521,14 +532,13 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> AppResult<()
             .col_expr(comment::Column::UpdatedAt, Expr::value(now()))
             .filter(comment::Column::Id.eq(&current.id))
             .filter(comment::Column::Deleted.eq(false))
-            .exec(&txn)
+            .exec(write.db())
             .await?;
         if updated.rows_affected == 0 {
             return Err(AppError::NotFound("Comment"));
         }
     }
-    txn.commit().await?;
-    Ok(())
+    write.commit().await
 }
 
 /// Removes `row` and the reactions on it unless it has replies; returns whether it did.
@@ -551,7 +561,7 @@ fn validate_content(validator: &mut Validator, content: &str) {
 }
 
 /// `{postId, commentId}`: where a notification about `comment` leads.
-fn link(comment: &comment::Model) -> serde_json::Value {
+pub fn link(comment: &comment::Model) -> serde_json::Value {
     json!({ "postId": comment.post_id, "commentId": comment.id })
 }
 
@@ -563,83 +573,38 @@ fn new_comment_notifications(
     parent: Option<&comment::Model>,
     comment: &comment::Model,
 ) -> Vec<NewNotification> {
-    let mut news = vec![NewNotification {
-        user_id: post.author_id.clone(),
-        kind: NotificationType::PostCommented,
-        actor_id: Some(actor.id.clone()),
-        title: "New comment".to_owned(),
-        message: format!("{} commented on \"{}\"", actor.username, post.title),
-        data: link(comment),
-        dedupe_key: None,
-    }];
+    let mut news = vec![NewNotification::about(
+        &Happening::Commented {
+            commenter: &actor.username,
+            post_title: &post.title,
+        },
+        &post.author_id,
+        Some(&actor.id),
+        link(comment),
+    )];
     if let Some(parent) = parent.filter(|parent| parent.author_id != post.author_id) {
-        news.push(NewNotification {
-            user_id: parent.author_id.clone(),
-            kind: NotificationType::PostCommented,
-            actor_id: Some(actor.id.clone()),
-            title: "New reply".to_owned(),
-            message: format!(
-                "{} replied to your comment on \"{}\"",
-                actor.username, post.title
-            ),
-            data: link(comment),
-            dedupe_key: None,
-        });
+        news.push(NewNotification::about(
+            &Happening::Replied {
+                replier: &actor.username,
+                post_title: &post.title,
+            },
+            &parent.author_id,
+            Some(&actor.id),
+            link(comment),
+        ));
     }
     news
 }
 
-#[derive(FromQueryResult)]
-struct MentionedUser {
-    id: String,
-}
-
-/// MENTION for every existing user `@named` in the comment (once per comment and user,
-/// whatever the edits). Nobody is notified of mentions on a draft.
-async fn mention_notifications(
-    db: &impl ConnectionTrait,
-    actor: &Viewer,
-    post: &post::Model,
-    comment: &comment::Model,
-) -> AppResult<Vec<NewNotification>> {
-    let names = notifications::mentioned_usernames(&comment.content);
-    if names.is_empty() || !post.published {
-        return Ok(Vec::new());
+/// Enqueues the notification of the accounts `comment` mentions (see
+/// [`mentions::notify_comment_mentions`]).
+async fn enqueue_mentions(write: &mut Write<'_>, comment: &comment::Model) -> AppResult<()> {
+    if mentions::mentions_anyone(&comment.content) {
+        write
+            .enqueue(Job::NotifyCommentMentions {
+                comment_id: comment.id.clone(),
+            })
+            .await?;
     }
-    let mentioned = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .filter(user::Column::UsernameLower.is_in(names))
-        .into_model::<MentionedUser>()
-        .all(db)
-        .await?;
-    Ok(mentioned
-        .into_iter()
-        .map(|user| NewNotification {
-            dedupe_key: Some(format!("MENTION:comment:{}:{}", comment.id, user.id)),
-            user_id: user.id,
-            kind: NotificationType::Mention,
-            actor_id: Some(actor.id.clone()),
-            title: "You were mentioned".to_owned(),
-            message: format!(
-                "{} mentioned you in a comment on \"{}\"",
-                actor.username, post.title
-            ),
-            data: link(comment),
-        })
-        .collect())
-}
-
-/// Stores each of `news` (see [`notifications::notify`]), in recipient order (see
-/// [`feed_positions`]); returns the stored rows.
-async fn notify_all(
-    db: &impl ConnectionTrait,
-    mut news: Vec<NewNotification>,
-) -> AppResult<Vec<notification::Model>> {
-    news.sort_by(|a, b| a.user_id.cmp(&b.user_id));
-    let mut stored = Vec::new();
-    for new in news {
-        stored.extend(notifications::notify(db, new).await?);
-    }
-    Ok(stored)
+    Ok(())
 }

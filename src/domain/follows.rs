@@ -17,7 +17,9 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::{
-    notifications::{self, NewNotification, NotificationType},
+    effects::Write,
+    notification_copy::Happening,
+    notifications::NewNotification,
     now,
     pagination::{CursorPage, CursorSlice, CursorWindow},
     users::{self, AuthorSummary},
@@ -68,33 +70,32 @@ pub async fn follow(state: &AppState, caller: &Caller, username: &str) -> AppRes
     let viewer = caller.viewer()?;
     state.limits.follow.check(&caller.rate_key()).await?;
     let target = followable(state, &viewer.id, username).await?;
-    let txn = state.begin_write().await?;
+    let mut write = Write::begin(state).await?;
     let inserted = follow::Entity::insert(follow::ActiveModel {
         follower_id: Set(viewer.id.clone()),
         following_id: Set(target.id.clone()),
         created_at: Set(now()),
     })
     .on_conflict_do_nothing_on([follow::Column::FollowerId, follow::Column::FollowingId])
-    .exec_without_returning(&txn)
+    .exec_without_returning(write.db())
     .await?;
-    let mut stored = None;
     if matches!(inserted, sea_orm::TryInsertResult::Inserted(rows) if rows > 0) {
-        stored = notifications::notify(
-            &txn,
-            NewNotification {
-                user_id: target.id.clone(),
-                kind: NotificationType::UserFollowed,
-                actor_id: Some(viewer.id.clone()),
-                title: "New follower".to_owned(),
-                message: format!("{} started following you", viewer.username),
-                data: serde_json::json!({ "userId": viewer.id }),
-                dedupe_key: Some(format!("USER_FOLLOWED:{}", viewer.id)),
-            },
-        )
-        .await?;
+        let happening = Happening::Followed {
+            follower: &viewer.username,
+        };
+        write
+            .notify(
+                NewNotification::about(
+                    &happening,
+                    &target.id,
+                    Some(&viewer.id),
+                    serde_json::json!({ "userId": viewer.id }),
+                )
+                .once_per(format!("USER_FOLLOWED:{}", viewer.id)),
+            )
+            .await?;
     }
-    txn.commit().await?;
-    notifications::announce(state, stored);
+    write.commit().await?;
     status(state, &target.id, true).await
 }
 

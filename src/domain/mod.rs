@@ -3,10 +3,13 @@
 //! REST handlers and the GraphQL resolvers get exactly the same behaviour.
 
 pub mod comments;
+pub mod effects;
 pub mod feed_positions;
 pub mod follows;
 pub mod list_totals;
+pub mod mentions;
 pub mod moderation;
+pub mod notification_copy;
 pub mod notification_feed;
 pub mod notifications;
 pub mod pagination;

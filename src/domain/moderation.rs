@@ -6,11 +6,10 @@ use entity::user;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::Deserialize;
 
-use super::{now, sessions, users};
+use super::{effects::Write, now, sessions, users};
 use crate::{
     auth::{Caller, Role, UserStatus},
     error::{AppError, AppResult},
-    realtime::Event,
     state::AppState,
 };
 
@@ -56,23 +55,17 @@ pub async fn set_status(
         ));
     }
 
-    let ends_sessions = !input.status.may_act();
-    let txn = state.begin_write().await?;
+    let mut write = Write::begin(state).await?;
     user::Entity::update_many()
         .col_expr(user::Column::Status, Expr::value(input.status.as_str()))
         .col_expr(user::Column::UpdatedAt, Expr::value(now()))
         .filter(user::Column::Id.eq(&target.id))
-        .exec(&txn)
+        .exec(write.db())
         .await?;
-    if ends_sessions {
-        sessions::end_all_sessions(&txn, &target.id).await?;
+    if !input.status.may_act() {
+        sessions::end_all_sessions(&mut write, &target.id).await?;
     }
-    txn.commit().await?;
-    if ends_sessions {
-        state.events.publish(Event::SessionsEnded {
-            user_id: target.id.clone(),
-        });
-    }
+    write.commit().await?;
     user::Entity::find_by_id(target.id)
         .one(&state.db)
         .await?

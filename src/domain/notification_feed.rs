@@ -1,21 +1,23 @@
-//! What a user does with their notifications (list, read, count), and the
-//! notifications the platform sends on its own: mentions in posts, system
-//! broadcasts by an administrator, and the expiry of read notifications.
+//! What a user does with their notifications (list, read, count), system broadcasts
+//! by an administrator, and the expiry of read notifications.
 //!
-//! Storing and announcing one notification is [`super::notifications`]' job.
+//! Storing one notification is [`super::notifications`]' job; mentions are
+//! [`super::mentions`]'.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::{notification, post, user};
+use entity::{notification, user};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
     sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
 
 use super::{
+    effects::Write,
     feed_positions, new_id,
-    notifications::{self, NewNotification, NotificationType, mentioned_usernames},
+    notification_copy::Happening,
+    notifications::NotificationType,
     now,
     pagination::{CursorPage, CursorSlice, CursorWindow},
     users::{self, AuthorSummary},
@@ -24,11 +26,14 @@ use super::{
 use crate::{
     auth::{Caller, Role, UserStatus},
     error::{AppError, AppResult},
+    jobs::{Job, JobContext},
     state::AppState,
 };
 
-/// Accounts notified per statement of a broadcast.
+/// Accounts notified per transaction of a broadcast.
 const BROADCAST_BATCH: u64 = 500;
+/// The pause between two batches of a broadcast.
+const BROADCAST_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// A notification as REST shows it (the seed's `Notification`).
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -230,16 +235,33 @@ pub struct BroadcastInput {
     pub message: String,
 }
 
-/// How many accounts a broadcast reached: `{recipients}`.
+/// A broadcast on its way: how many accounts it goes to (counted when it was sent)
+/// and the job delivering it: `{recipients, jobId}`.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject,
+    Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject,
 )]
+#[serde(rename_all = "camelCase")]
 pub struct Broadcast {
     pub recipients: u64,
+    #[graphql(name = "jobId")]
+    pub job_id: String,
 }
 
-/// Sends a SYSTEM notification to every active or pending account but the
-/// caller, who must be an ADMIN. Announced once everything is stored.
+/// The accounts a broadcast by `sender_id` reaches: every active or pending account
+/// but the sender's.
+fn broadcast_recipients(sender_id: &str) -> Select<user::Entity> {
+    user::Entity::find()
+        .filter(user::Column::Status.is_in([
+            UserStatus::Active.as_str(),
+            UserStatus::PendingVerification.as_str(),
+        ]))
+        .filter(user::Column::Id.ne(sender_id))
+}
+
+/// Sends a SYSTEM notification to every active or pending account but the caller,
+/// who must be an ADMIN. The request only enqueues the delivery (a job of the
+/// `notifications` queue, see [`deliver_broadcast`]), so a broadcast to any number of
+/// accounts answers at once.
 pub async fn broadcast(
     state: &AppState,
     caller: &Caller,
@@ -256,21 +278,41 @@ pub async fn broadcast(
     validator.length("message", &input.message, 1, 2000);
     validator.finish()?;
 
-    let title = input.title.trim().to_owned();
-    let message = input.message.trim().to_owned();
-    let created_at = now();
-    let txn = state.begin_write().await?;
-    let mut stored: Vec<notification::Model> = Vec::new();
-    let mut after: Option<String> = None;
+    let recipients = broadcast_recipients(&viewer.id).count(&state.db).await?;
+    let mut write = Write::begin(state).await?;
+    let job_id = write
+        .enqueue(Job::BroadcastSystemNotice {
+            actor_id: viewer.id.clone(),
+            title: input.title.trim().to_owned(),
+            message: input.message.trim().to_owned(),
+        })
+        .await?
+        .ok_or_else(|| AppError::Internal("a broadcast job was not enqueued".to_owned()))?;
+    write.commit().await?;
+    Ok(Broadcast { recipients, job_id })
+}
+
+/// Delivers a broadcast (the handler of [`Job::BroadcastSystemNotice`]): a batch of
+/// recipients per transaction, in id order, each batch's last id checkpointed in the
+/// same transaction, so an interrupted delivery resumes after the last batch stored
+/// and nobody is notified twice.
+pub async fn deliver_broadcast(
+    state: &AppState,
+    job: &JobContext,
+    sender_id: &str,
+    notice: Happening<'_>,
+) -> AppResult<()> {
+    let mut after: Option<String> = job
+        .progress
+        .as_ref()
+        .and_then(|progress| progress.get("after"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned);
     loop {
-        let mut recipients = user::Entity::find()
+        let mut write = Write::begin(state).await?;
+        let mut recipients = broadcast_recipients(sender_id)
             .select_only()
-            .column(user::Column::Id)
-            .filter(user::Column::Status.is_in([
-                UserStatus::Active.as_str(),
-                UserStatus::PendingVerification.as_str(),
-            ]))
-            .filter(user::Column::Id.ne(&viewer.id));
+            .column(user::Column::Id);
         if let Some(after) = &after {
             recipients = recipients.filter(user::Column::Id.gt(after.as_str()));
         }
@@ -278,26 +320,27 @@ pub async fn broadcast(
             .order_by_asc(user::Column::Id)
             .limit(BROADCAST_BATCH)
             .into_tuple()
-            .all(&txn)
+            .all(write.db())
             .await?;
         let Some(last) = ids.last().cloned() else {
-            break;
+            return Ok(());
         };
         let feeds: Vec<String> = ids
             .iter()
             .map(|user_id| feed_positions::notifications_of(user_id))
             .collect();
-        let positions = feed_positions::take_many(&txn, &feeds).await?;
-        let rows: Vec<notification::Model> = ids
+        let positions = feed_positions::take_many(write.db(), &feeds).await?;
+        let created_at = now();
+        let rows = ids
             .into_iter()
             .zip(positions)
             .map(|(user_id, feed_position)| notification::Model {
                 id: new_id(),
                 user_id,
-                notification_type: NotificationType::System.as_str().to_owned(),
-                title: title.clone(),
-                message: message.clone(),
-                actor_id: Some(viewer.id.clone()),
+                notification_type: notice.kind().as_str().to_owned(),
+                title: notice.title(),
+                message: notice.message(),
+                actor_id: Some(sender_id.to_owned()),
                 data: "{}".to_owned(),
                 dedupe_key: None,
                 read: false,
@@ -306,58 +349,15 @@ pub async fn broadcast(
                 feed_position,
             })
             .collect();
-        notification::Entity::insert_many(
-            rows.iter().cloned().map(IntoActiveModel::into_active_model),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-        stored.extend(rows);
+        write.insert_notifications(rows).await?;
+        job.checkpoint(write.db(), &serde_json::json!({ "after": last }))
+            .await?;
+        write.commit().await?;
         after = Some(last);
+        // Lets live subscribers take this batch's events before the next: the bus
+        // keeps a few thousand, and a broadcast may reach far more accounts.
+        tokio::time::sleep(BROADCAST_PAUSE).await;
     }
-    txn.commit().await?;
-    let recipients = u64::try_from(stored.len()).unwrap_or(u64::MAX);
-    notifications::announce(state, stored);
-    Ok(Broadcast { recipients })
-}
-
-/// Notifies the accounts mentioned as `@username` in a published post, once per
-/// post and account (an edit that mentions them again sends nothing). Drafts
-/// notify no one until they are published. Call inside the post's transaction,
-/// then [`notifications::announce`] the result.
-pub async fn notify_post_mentions(
-    db: &impl ConnectionTrait,
-    post: &post::Model,
-) -> AppResult<Vec<notification::Model>> {
-    if !post.published || post.deleted_at.is_some() {
-        return Ok(Vec::new());
-    }
-    let names = mentioned_usernames(&format!("{}\n{}", post.title, post.content));
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    // In id order: several feeds' positions are taken in key order.
-    let mentioned: Vec<String> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .filter(user::Column::UsernameLower.is_in(names))
-        .order_by_asc(user::Column::Id)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut stored = Vec::new();
-    for user_id in mentioned {
-        let new = NewNotification {
-            dedupe_key: Some(format!("MENTION:post:{}:{user_id}", post.id)),
-            user_id,
-            kind: NotificationType::Mention,
-            actor_id: Some(post.author_id.clone()),
-            title: "You were mentioned".to_owned(),
-            message: format!("You were mentioned in \"{}\"", post.title),
-            data: serde_json::json!({ "postId": post.id }),
-        };
-        stored.extend(notifications::notify(db, new).await?);
-    }
-    Ok(stored)
 }
 
 /// Days a read notification is kept, for the types not kept the default time.
@@ -371,8 +371,8 @@ const DEFAULT_RETENTION_DAYS: i64 = 7;
 
 /// Deletes read notifications kept longer than their type's retention since they
 /// were read (SYSTEM 30 days, ACHIEVEMENT_UNLOCKED and LEVEL_UP 90, the rest 7), in
-/// one statement; returns how many went. Nothing schedules it yet: background jobs
-/// come later.
+/// one statement; returns how many went. The `purge_read_notifications` schedule
+/// runs it daily.
 pub async fn purge_expired(db: &impl ConnectionTrait) -> AppResult<u64> {
     let now = now();
     let read_before = |days: i64| {

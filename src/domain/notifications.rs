@@ -1,9 +1,6 @@
-//! Notifications: stored per user, deduplicated, and announced on the event bus
-//! once the write that caused them is committed.
-//!
-//! Other domain modules call [`notify`] inside their transaction and hand the
-//! returned rows to [`announce`] after the commit, so a subscriber never hears of
-//! a notification that was rolled back.
+//! Notifications: stored per user and deduplicated. A write stores them through
+//! [`super::effects::Write::notify`], which announces them once the write commits, so
+//! a subscriber never hears of a notification that was rolled back.
 
 use entity::notification;
 use sea_orm::{
@@ -11,8 +8,8 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{feed_positions, new_id, now};
-use crate::{error::AppResult, realtime::Event, state::AppState};
+use super::{feed_positions, new_id, notification_copy::Happening, now};
+use crate::error::AppResult;
 
 /// What a notification is about.
 #[derive(
@@ -87,9 +84,36 @@ pub struct NewNotification {
     pub dedupe_key: Option<String>,
 }
 
+impl NewNotification {
+    /// A notification for `user_id` about `happening`, caused by `actor_id`, in the
+    /// words of [`Happening`].
+    pub fn about(
+        happening: &Happening<'_>,
+        user_id: &str,
+        actor_id: Option<&str>,
+        data: serde_json::Value,
+    ) -> Self {
+        Self {
+            user_id: user_id.to_owned(),
+            kind: happening.kind(),
+            actor_id: actor_id.map(str::to_owned),
+            title: happening.title(),
+            message: happening.message(),
+            data,
+            dedupe_key: None,
+        }
+    }
+
+    /// The notification, sent once per `key` and user.
+    pub fn once_per(mut self, key: String) -> Self {
+        self.dedupe_key = Some(key);
+        self
+    }
+}
+
 /// Stores `new` unless it is about the user's own action or a duplicate; returns
-/// the stored row. Call inside the transaction of the action, then [`announce`];
-/// notifying several users in one transaction, notify them in user-id order (see
+/// the stored row. Writes call it through [`super::effects::Write::notify`]; notifying
+/// several users in one transaction, notify them in user-id order (see
 /// [`feed_positions`]).
 pub async fn notify(
     db: &impl ConnectionTrait,
@@ -147,48 +171,4 @@ pub async fn notify(
         .exec_without_returning(db)
         .await?;
     Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(1)).then_some(row))
-}
-
-/// Publishes stored notifications on the event bus (after the commit).
-pub fn announce(state: &AppState, stored: impl IntoIterator<Item = notification::Model>) {
-    for notification in stored {
-        state
-            .events
-            .publish(Event::NotificationAdded { notification });
-    }
-}
-
-/// Usernames mentioned as `@username` in `text`, lower-cased, each once.
-pub fn mentioned_usernames(text: &str) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let bytes = text.as_bytes();
-    for (index, _) in text.match_indices('@') {
-        let preceded_by_word =
-            index > 0 && (bytes[index - 1].is_ascii_alphanumeric() || bytes[index - 1] == b'_');
-        if preceded_by_word {
-            continue;
-        }
-        let name: String = text[index + 1..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        let name = name.to_lowercase();
-        if super::validate::is_valid_username(&name) && !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mentioned_usernames;
-
-    #[test]
-    fn mentions_are_found_once_and_emails_are_not_mentions() {
-        assert_eq!(
-            mentioned_usernames("hi @Alice and @bob_2, @alice again; mail me at x@example.com @a"),
-            vec!["alice".to_owned(), "bob_2".to_owned()]
-        );
-    }
 }

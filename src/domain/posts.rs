@@ -16,7 +16,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    new_id, notification_feed, notifications, now,
+    effects::Write,
+    mentions, new_id, now,
     pagination::{OffsetPage, PageWindow},
     taxonomy::{self, CategoryView, MAX_TAG_CHARS, MAX_TAGS_PER_POST, TagView},
     text::{derive_excerpt, slugify, trimmed_non_empty},
@@ -26,6 +27,7 @@ use super::{
 use crate::{
     auth::{Caller, Viewer},
     error::{AppError, AppResult},
+    jobs::Job,
     state::AppState,
 };
 
@@ -482,9 +484,9 @@ pub async fn create(
     let created_at = now();
     let excerpt =
         trimmed_non_empty(input.excerpt).unwrap_or_else(|| derive_excerpt(&input.content));
-    let txn = state.begin_write().await?;
+    let mut write = Write::begin(state).await?;
     let tags = match &input.tags {
-        Some(names) => taxonomy::ensure_tags(&txn, names).await?,
+        Some(names) => taxonomy::ensure_tags(write.db(), names).await?,
         None => Vec::new(),
     };
     let mut row = post::ActiveModel {
@@ -511,19 +513,18 @@ pub async fn create(
     if input.published {
         publish(&mut row, created_at);
     }
-    row.slug = Set(unique_slug(&txn, &input.title).await?);
-    let post = row.insert(&txn).await.map_err(|err| {
+    row.slug = Set(unique_slug(write.db(), &input.title).await?);
+    let post = row.insert(write.db()).await.map_err(|err| {
         AppError::unique_violation(
             err,
             "title",
             "A post with this slug was just created; retry",
         )
     })?;
-    link_tags(&txn, &post.id, &tags).await?;
-    let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
-    txn.commit().await?;
-    state.list_totals.forget();
-    notifications::announce(state, mentions);
+    link_tags(write.db(), &post.id, &tags).await?;
+    enqueue_mentions(&mut write, &post).await?;
+    write.post_totals_changed();
+    write.commit().await?;
     Ok(post)
 }
 
@@ -592,26 +593,25 @@ pub async fn update(
         _ => {}
     }
     row.updated_at = Set(updated_at);
-    let txn = state.begin_write().await?;
+    let mut write = Write::begin(state).await?;
     let tags = match &input.tags {
-        Some(names) => Some(taxonomy::ensure_tags(&txn, names).await?),
+        Some(names) => Some(taxonomy::ensure_tags(write.db(), names).await?),
         None => None,
     };
     if let Some(tags) = &tags {
         row.tag_ids = Set(joined_ids(tags));
     }
-    let post = row.update(&txn).await?;
+    let post = row.update(write.db()).await?;
     if let Some(tags) = &tags {
         post_tag::Entity::delete_many()
             .filter(post_tag::Column::PostId.eq(&post_id))
-            .exec(&txn)
+            .exec(write.db())
             .await?;
-        link_tags(&txn, &post_id, tags).await?;
+        link_tags(write.db(), &post_id, tags).await?;
     }
-    let mentions = notification_feed::notify_post_mentions(&txn, &post).await?;
-    txn.commit().await?;
-    state.list_totals.forget();
-    notifications::announce(state, mentions);
+    enqueue_mentions(&mut write, &post).await?;
+    write.post_totals_changed();
+    write.commit().await?;
     Ok(post)
 }
 
@@ -622,8 +622,23 @@ pub async fn delete(state: &AppState, caller: &Caller, key: PostRef<'_>) -> AppR
     ensure_may_edit(viewer, &current)?;
     let mut row: post::ActiveModel = current.into();
     row.deleted_at = Set(Some(now()));
-    row.update(&state.writer).await?;
-    state.list_totals.forget();
+    let mut write = Write::begin(state).await?;
+    row.update(write.db()).await?;
+    write.post_totals_changed();
+    write.commit().await
+}
+
+/// Enqueues the notification of the accounts a published `post` mentions (see
+/// [`mentions::notify_post_mentions`]); drafts notify no one until published.
+async fn enqueue_mentions(write: &mut Write<'_>, post: &post::Model) -> AppResult<()> {
+    let text = format!("{}\n{}", post.title, post.content);
+    if post.published && mentions::mentions_anyone(&text) {
+        write
+            .enqueue(Job::NotifyPostMentions {
+                post_id: post.id.clone(),
+            })
+            .await?;
+    }
     Ok(())
 }
 

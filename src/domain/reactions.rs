@@ -17,8 +17,10 @@ use serde_json::json;
 
 use super::{
     comments::{self, CommentCounter, Placeholders},
+    effects::Write,
     new_id,
-    notifications::{self, NewNotification, NotificationType},
+    notification_copy::Happening,
+    notifications::NewNotification,
     now,
     posts::{self, PostCounter, PostRef},
 };
@@ -248,32 +250,26 @@ impl Located {
 
     /// POST_LIKED or COMMENT_LIKED for the target's author, once per reacting user.
     fn notification(&self, actor: &Viewer, kind: ReactionType) -> NewNotification {
-        let (notification_type, dedupe_key, what, data) = match &self.target {
+        let (happening, dedupe_key, data) = match &self.target {
             ReactionTarget::Post(id) => (
-                NotificationType::PostLiked,
+                Happening::ReactedToPost {
+                    actor: &actor.username,
+                    post_title: &self.post_title,
+                },
                 format!("POST_LIKED:{id}:{}", actor.id),
-                "your post",
                 json!({ "postId": id, "reaction": kind }),
             ),
             ReactionTarget::Comment(id) => (
-                NotificationType::CommentLiked,
+                Happening::ReactedToComment {
+                    actor: &actor.username,
+                    post_title: &self.post_title,
+                },
                 format!("COMMENT_LIKED:{id}:{}", actor.id),
-                "your comment on",
                 json!({ "postId": self.post_id, "commentId": id, "reaction": kind }),
             ),
         };
-        NewNotification {
-            user_id: self.author_id.clone(),
-            kind: notification_type,
-            actor_id: Some(actor.id.clone()),
-            title: "New reaction".to_owned(),
-            message: format!(
-                "{} reacted to {what} \"{}\"",
-                actor.username, self.post_title
-            ),
-            data,
-            dedupe_key: Some(dedupe_key),
-        }
+        NewNotification::about(&happening, &self.author_id, Some(&actor.id), data)
+            .once_per(dedupe_key)
     }
 }
 
@@ -303,16 +299,15 @@ pub async fn react(
         .rows()
         .add(reaction::Column::UserId.eq(&viewer.id));
 
-    let txn = state.begin_write().await?;
+    let mut write = Write::begin(state).await?;
     let existing = reaction::Entity::find()
         .filter(mine.clone())
-        .one(&txn)
+        .one(write.db())
         .await?;
-    let mut stored = None;
     let changed = match existing {
         Some(row) if row.reaction_type == kind.as_str() => false,
         Some(_) => {
-            set_type(&txn, mine, kind).await?;
+            set_type(write.db(), mine, kind).await?;
             true
         }
         None => {
@@ -329,26 +324,24 @@ pub async fn react(
                 reaction::Column::TargetType,
                 reaction::Column::TargetId,
             ])
-            .exec_without_returning(&txn)
+            .exec_without_returning(write.db())
             .await?;
             if matches!(inserted, TryInsertResult::Inserted(1)) {
-                adjust_count(&txn, &located.target, 1).await?;
-                stored = notifications::notify(&txn, located.notification(viewer, kind)).await?;
+                adjust_count(write.db(), &located.target, 1).await?;
+                write.notify(located.notification(viewer, kind)).await?;
             } else {
                 // A concurrent request of the same user reacted first; ours replaces it.
-                set_type(&txn, mine, kind).await?;
+                set_type(write.db(), mine, kind).await?;
             }
             true
         }
     };
-    txn.commit().await?;
-
     if changed {
-        notifications::announce(state, stored);
-        state.events.publish(Event::ReactionsChanged {
+        write.publish(Event::ReactionsChanged {
             post_id: located.post_id.clone(),
         });
     }
+    write.commit().await?;
     summary_of(state, caller, &located.target).await
 }
 
@@ -363,7 +356,7 @@ pub async fn unreact(
     state.limits.reaction.check(&caller.rate_key()).await?;
     let located = Located::find(state, caller, target, Placeholders::Include).await?;
 
-    let txn = state.begin_write().await?;
+    let mut write = Write::begin(state).await?;
     let removed = reaction::Entity::delete_many()
         .filter(
             located
@@ -371,20 +364,17 @@ pub async fn unreact(
                 .rows()
                 .add(reaction::Column::UserId.eq(&viewer.id)),
         )
-        .exec(&txn)
+        .exec(write.db())
         .await?
         .rows_affected;
     let removed = i64::try_from(removed).unwrap_or_default();
     if removed > 0 {
-        adjust_count(&txn, &located.target, -removed).await?;
-    }
-    txn.commit().await?;
-
-    if removed > 0 {
-        state.events.publish(Event::ReactionsChanged {
+        adjust_count(write.db(), &located.target, -removed).await?;
+        write.publish(Event::ReactionsChanged {
             post_id: located.post_id.clone(),
         });
     }
+    write.commit().await?;
     summary_of(state, caller, &located.target).await
 }
 

@@ -14,6 +14,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{
+    effects::Write,
     new_id, now,
     users::UserView,
     validate::{self, Validator},
@@ -311,8 +312,10 @@ pub async fn logout(state: &AppState, caller: &Caller, input: LogoutInput) -> Ap
 }
 
 /// Revokes every refresh token of `user_id` and invalidates its access tokens (by
-/// raising its session version). Publish [`Event::SessionsEnded`] after the commit.
-pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: &str) -> AppResult<()> {
+/// raising its session version), in `write`, which tells every instance after the
+/// commit (live sockets close).
+pub async fn end_all_sessions(write: &mut Write<'_>, user_id: &str) -> AppResult<()> {
+    let db = write.db();
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now()))
         .filter(refresh_token::Column::UserId.eq(user_id))
@@ -327,18 +330,17 @@ pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: &str) -> AppRe
         .filter(user::Column::Id.eq(user_id))
         .exec(db)
         .await?;
+    write.publish(Event::SessionsEnded {
+        user_id: user_id.to_owned(),
+    });
     Ok(())
 }
 
 /// Ends every session of `user_id` and tells every instance (live sockets close).
 async fn end_sessions_of(state: &AppState, user_id: &str) -> AppResult<()> {
-    let txn = state.begin_write().await?;
-    end_all_sessions(&txn, user_id).await?;
-    txn.commit().await?;
-    state.events.publish(Event::SessionsEnded {
-        user_id: user_id.to_owned(),
-    });
-    Ok(())
+    let mut write = Write::begin(state).await?;
+    end_all_sessions(&mut write, user_id).await?;
+    write.commit().await
 }
 
 async fn revoke_family(state: &AppState, family_id: &str) -> AppResult<()> {
@@ -378,5 +380,44 @@ async fn start_session(
         token,
         refresh_token: secret,
         expires_in: state.tokens.ttl_secs(),
+    })
+}
+
+/// What [`purge_expired`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurgedSessions {
+    pub refresh_tokens: u64,
+    pub login_throttles: u64,
+}
+
+/// Failed-login counts without a lockout are forgotten after this long.
+const FAILED_LOGINS_KEPT: TimeDelta = TimeDelta::days(1);
+
+/// Deletes expired refresh tokens (used and revoked ones are kept until they expire,
+/// so a replayed token is still recognised as reuse), ended lockouts, and failed-login
+/// counts untouched for a day. The `purge_expired_sessions` schedule runs it daily.
+pub async fn purge_expired(db: &impl ConnectionTrait) -> AppResult<PurgedSessions> {
+    let now = now();
+    let refresh_tokens = refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let login_throttles = login_throttle::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(login_throttle::Column::LockedUntil.lt(now))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(login_throttle::Column::LockedUntil.is_null())
+                        .add(login_throttle::Column::UpdatedAt.lt(now - FAILED_LOGINS_KEPT)),
+                ),
+        )
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(PurgedSessions {
+        refresh_tokens,
+        login_throttles,
     })
 }

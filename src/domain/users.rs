@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{now, text::trimmed_non_empty, validate::Validator};
+use super::{effects::Write, now, text::trimmed_non_empty, validate::Validator};
 use crate::{
     auth::{Caller, Role},
     error::{AppError, AppResult},
@@ -307,7 +307,7 @@ pub async fn update_profile(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound("User"))?;
-    let txn = state.begin_write().await?;
+    let write = Write::begin(state).await?;
     let mut account: user::ActiveModel = user.into();
     if let Some(bio) = input.bio {
         account.bio = Set(trimmed_non_empty(Some(bio)));
@@ -316,10 +316,10 @@ pub async fn update_profile(
         account.image = Set(trimmed_non_empty(Some(image)));
     }
     account.updated_at = Set(now());
-    let user = account.update(&txn).await?;
+    let user = account.update(write.db()).await?;
 
     let existing = profile::Entity::find_by_id(viewer.id.clone())
-        .one(&txn)
+        .one(write.db())
         .await?;
     let is_new = existing.is_none();
     let mut row: profile::ActiveModel = match existing {
@@ -346,10 +346,10 @@ pub async fn update_profile(
     }
     row.updated_at = Set(now());
     if is_new {
-        row.insert(&txn).await?;
+        row.insert(write.db()).await?;
     } else {
-        row.update(&txn).await?;
+        row.update(write.db()).await?;
     }
-    txn.commit().await?;
+    write.commit().await?;
     Ok(user)
 }

@@ -7,6 +7,7 @@
 mod comments;
 mod context;
 mod cursor;
+mod jobs;
 mod live;
 mod loaders;
 mod mutation;
@@ -54,6 +55,7 @@ pub struct QueryRoot(
     node::NodeQuery,
     notifications::NotificationQuery,
     comments::CommentQuery,
+    jobs::JobQuery,
 );
 
 /// Every mutation, one object per area.
@@ -66,6 +68,7 @@ pub struct MutationRoot(
     social::SocialMutation,
     notifications::NotificationMutation,
     live::LiveMutation,
+    jobs::JobMutation,
 );
 
 /// The executable schema.

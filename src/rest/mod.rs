@@ -4,6 +4,7 @@
 mod auth;
 mod comments;
 pub mod extract;
+mod jobs;
 mod moderation;
 mod notifications;
 mod posts;
@@ -138,6 +139,7 @@ fn api_routes() -> ApiRouter<AppState> {
         .merge(reactions::routes())
         .merge(social::routes())
         .merge(notifications::routes())
+        .merge(jobs::routes())
 }
 
 fn describe_api(api: TransformOpenApi<'_>) -> TransformOpenApi<'_> {
@@ -196,6 +198,11 @@ fn describe_api(api: TransformOpenApi<'_>) -> TransformOpenApi<'_> {
     .tag(Tag {
         name: notifications::TAG.into(),
         description: Some("User notifications".into()),
+        ..Default::default()
+    })
+    .tag(Tag {
+        name: jobs::TAG.into(),
+        description: Some("The background job queue, for administrators".into()),
         ..Default::default()
     })
     .security_scheme(

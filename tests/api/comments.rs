@@ -164,7 +164,9 @@ pub(crate) async fn stored_comments(app: &TestApp) -> u64 {
 }
 
 /// The notifications of `user_id`, oldest first.
+/// The notifications of `user_id`, once the due jobs (mentions) have run.
 pub(crate) async fn notifications_of(app: &TestApp, user_id: &str) -> Vec<notification::Model> {
+    app.run_jobs().await;
     notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
         .order_by_asc(notification::Column::Id)

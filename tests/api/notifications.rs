@@ -56,6 +56,7 @@ fn titles(page: &Value) -> Vec<&str> {
 
 /// Each notification of `user` as `(type, data)`.
 async fn kinds_and_data(app: &TestApp, user: &Session) -> Vec<(String, Value)> {
+    app.run_jobs().await;
     let page = inbox(app, user, "?limit=100").await;
     page["items"]
         .as_array()
@@ -421,7 +422,35 @@ async fn a_broadcast_is_for_admins_and_reaches_everyone_else_once() {
     let sent = app
         .post("/api/admin/notifications", Some(&admin.token), body)
         .await;
-    assert_eq!(sent.data(200), &json!({ "recipients": 5 }));
+    let sent = sent.data(200);
+    assert_eq!(sent["recipients"], 5, "{sent}");
+    let job_id = sent["jobId"].as_str().expect("the delivery job's id");
+    assert_eq!(app.run_jobs().await, 1, "one job delivers the broadcast");
+    let delivery = entity::job::Entity::find_by_id(job_id)
+        .one(&app.state.db)
+        .await
+        .expect("read the job")
+        .expect("the delivery job");
+    assert_eq!((delivery.state.as_str(), delivery.attempt), ("done", 1));
+    let last_recipient = [
+        &moderator.user_id,
+        &users[0].user_id,
+        &users[1].user_id,
+        &users[2].user_id,
+        &users[3].user_id,
+    ]
+    .into_iter()
+    .max()
+    .expect("recipients");
+    assert_eq!(
+        delivery
+            .progress
+            .as_deref()
+            .map(serde_json::from_str::<Value>)
+            .and_then(Result::ok),
+        Some(json!({ "after": last_recipient })),
+        "the delivery checkpoints after its last batch"
+    );
     for user in users.iter().chain([&moderator]) {
         let page = inbox(&app, user, "").await;
         let items = page["items"].as_array().expect("items");
@@ -617,6 +646,7 @@ async fn graphql_notification_mutations_match_rest() {
         sent.body["data"]["broadcastSystemNotification"],
         json!({ "recipients": 2 })
     );
+    app.run_jobs().await;
     assert_eq!(
         app.get("/api/notifications/unread-count", Some(&alice.token))
             .await

@@ -180,7 +180,8 @@ impl TestApp {
     ) -> Self {
         let mut config = test_config();
         adjust(&mut config);
-        let connection = db::connect(url, 4).await.expect("connect and migrate");
+        let connection = db::connect(url, 4).await.expect("connect");
+        db::migrate(&connection).await.expect("migrate");
         let state = AppState::with_database(config, connection)
             .await
             .expect("state");
@@ -215,6 +216,7 @@ impl TestApp {
             config.redis_channel = channel.clone();
             adjust(&mut config);
             let connection = db::connect(&database, 4).await.expect("connect");
+            db::migrate(&connection).await.expect("migrate");
             let state = AppState::with_database(config, connection)
                 .await
                 .expect("state with redis");
@@ -225,6 +227,14 @@ impl TestApp {
             });
         }
         Some(instances)
+    }
+
+    /// Runs every due background job now (the tests run no workers of their own);
+    /// returns how many ran.
+    pub async fn run_jobs(&self) -> u64 {
+        sparkle_universe::jobs::drain(&self.state)
+            .await
+            .expect("run due jobs")
     }
 
     /// Serves the application on an ephemeral local port (for WebSockets).

@@ -1,0 +1,81 @@
+//! One handler per kind of job: each is a domain function (idempotent, see the
+//! module rules in [`super`]).
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+
+use super::{Job, JobContext, queue, schedules};
+use crate::{
+    domain::{mentions, notification_copy::Happening, notification_feed, now, sessions},
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// Runs one attempt of `job`.
+pub async fn run(state: &AppState, context: &JobContext, job: Job) -> AppResult<()> {
+    match job {
+        Job::NotifyPostMentions { post_id } => {
+            mentions::notify_post_mentions(state, &post_id).await
+        }
+        Job::NotifyCommentMentions { comment_id } => {
+            mentions::notify_comment_mentions(state, &comment_id).await
+        }
+        Job::BroadcastSystemNotice {
+            actor_id,
+            title,
+            message,
+        } => {
+            let notice = Happening::SystemNotice {
+                title: &title,
+                message: &message,
+            };
+            notification_feed::deliver_broadcast(state, context, &actor_id, notice).await
+        }
+        Job::PurgeExpiredSessions => {
+            let purged = sessions::purge_expired(&state.writer).await?;
+            tracing::info!(
+                refresh_tokens = purged.refresh_tokens,
+                login_throttles = purged.login_throttles,
+                "purged expired sessions"
+            );
+            Ok(())
+        }
+        Job::PurgeReadNotifications => {
+            let purged = notification_feed::purge_expired(&state.writer).await?;
+            tracing::info!(notifications = purged, "purged read notifications");
+            Ok(())
+        }
+        Job::PurgeFinishedJobs => {
+            let jobs = &state.config.jobs;
+            let now = now();
+            let hours = |hours: u64| TimeDelta::hours(i64::try_from(hours).unwrap_or(i64::MAX));
+            let purged = queue::purge_finished(
+                &state.writer,
+                now - hours(jobs.job_retention_hours),
+                now - hours(jobs.dead_job_retention_hours),
+            )
+            .await?;
+            let firings = schedules::purge_firings(&state.writer, now).await?;
+            tracing::info!(jobs = purged, firings, "purged finished jobs");
+            Ok(())
+        }
+        Job::WeeklyDigest { week_of } => {
+            tracing::info!(%week_of, "weekly digest slot");
+            Ok(())
+        }
+        Job::Probe {
+            sleep_ms,
+            fail_attempts,
+        } => {
+            tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
+            if u32::try_from(context.attempt).unwrap_or(u32::MAX) <= fail_attempts {
+                return Err(AppError::Internal(format!(
+                    "probe fails attempt {} of its first {fail_attempts}",
+                    context.attempt
+                )));
+            }
+            Ok(())
+        }
+    }
+}
