@@ -22,7 +22,8 @@ pub struct Model {
     pub run_at: DateTimeUtc,
     #[sea_orm(unique)]
     pub unique_key: Option<String>,
-    /// The worker holding the job while it runs, and until when.
+    /// The worker holding the job while it runs (and, once done, the one that ran
+    /// it), and until when.
     pub locked_by: Option<String>,
     pub locked_until: Option<DateTimeUtc>,
     /// Where a long job resumes after a retry (its handler's checkpoint, JSON).

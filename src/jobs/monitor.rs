@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::job;
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Func},
 };
 use serde::Serialize;
 
@@ -91,21 +91,38 @@ pub async fn stats(state: &AppState, caller: &Caller) -> AppResult<JobStats> {
     })
 }
 
-/// Unfinished jobs of one queue and state, retried or not, due later or not: their
-/// count and earliest `run_at`.
-type UnfinishedGroup = (String, String, bool, bool, i64, Option<DateTime<Utc>>);
+/// Unfinished jobs of one queue and state: how many, how many were retried, how many
+/// are due later, and the earliest `run_at` of those due now.
+type UnfinishedGroup = (String, String, i64, i64, i64, Option<DateTime<Utc>>);
 
 /// Per queue counts (also what `/metrics` reports).
 pub async fn queue_stats(state: &AppState) -> AppResult<Vec<QueueStats>> {
     let now = now();
+    let never_attempted = || Expr::col(job::Column::Attempt).eq(0);
+    let count_where = |condition: Expr| Expr::from(Func::sum(Expr::case(condition, 1).finally(0)));
+    // No bound value may appear in GROUP BY (PostgreSQL would see a different
+    // parameter there than in the select list), so the groups are queue and state
+    // and the rest are conditional aggregates.
     let unfinished: Vec<UnfinishedGroup> = job::Entity::find()
         .select_only()
         .column(job::Column::Queue)
         .column(job::Column::State)
-        .column_as(Expr::col(job::Column::Attempt).gt(0), "retried")
-        .column_as(Expr::col(job::Column::RunAt).gt(now), "later")
         .column_as(Expr::col(job::Column::Id).count(), "jobs")
-        .column_as(Expr::col(job::Column::RunAt).min(), "oldest")
+        .column_as(
+            count_where(Expr::col(job::Column::Attempt).gt(0)),
+            "retried",
+        )
+        .column_as(
+            count_where(never_attempted().and(Expr::col(job::Column::RunAt).gt(now))),
+            "later",
+        )
+        .column_as(
+            Expr::from(Func::min(Expr::case(
+                never_attempted().and(Expr::col(job::Column::RunAt).lte(now)),
+                Expr::col(job::Column::RunAt),
+            ))),
+            "oldest",
+        )
         .filter(job::Column::State.is_in([
             JobState::Available.as_str(),
             JobState::Running.as_str(),
@@ -113,8 +130,6 @@ pub async fn queue_stats(state: &AppState) -> AppResult<Vec<QueueStats>> {
         ]))
         .group_by(job::Column::Queue)
         .group_by(job::Column::State)
-        .group_by(Expr::col(job::Column::Attempt).gt(0))
-        .group_by(Expr::col(job::Column::RunAt).gt(now))
         .into_tuple()
         .all(&state.db)
         .await?;
@@ -142,23 +157,23 @@ pub async fn queue_stats(state: &AppState) -> AppResult<Vec<QueueStats>> {
         })
         .collect();
     let count = |jobs: i64| u64::try_from(jobs).unwrap_or_default();
-    for (queue, state, retried, later, jobs, oldest) in unfinished {
+    for (queue, state, jobs, retried, later, oldest) in unfinished {
         let Some(entry) = stats.iter_mut().find(|entry| entry.queue.as_str() == queue) else {
             continue;
         };
-        let jobs = count(jobs);
+        let (jobs, retried, later) = (count(jobs), count(retried), count(later));
         match state.as_str() {
             "running" => entry.running += jobs,
             "dead" => entry.dead += jobs,
-            _ if retried => entry.retrying += jobs,
-            _ if later => entry.scheduled += jobs,
             _ => {
-                entry.pending += jobs;
+                entry.retrying += retried;
+                entry.scheduled += later;
+                entry.pending += jobs.saturating_sub(retried + later);
                 if let Some(oldest) = oldest {
                     let waited = Ord::max((now - oldest).num_milliseconds(), 0);
                     #[allow(clippy::cast_precision_loss)]
                     let waited = waited as f64 / 1000.0;
-                    entry.oldest_pending_secs = entry.oldest_pending_secs.max(waited);
+                    entry.oldest_pending_secs = waited;
                 }
             }
         }

@@ -244,12 +244,12 @@ pub async fn renew(
     Ok(updated.rows_affected == 1)
 }
 
-/// Marks a job done (if this attempt still holds it).
+/// Marks a job done (if this attempt still holds it); `locked_by` keeps the worker
+/// that ran it.
 pub async fn complete(writer: &DatabaseConnection, held: &JobContext) -> AppResult<()> {
     job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(JobState::Done.as_str()))
         .col_expr(job::Column::FinishedAt, Expr::value(now()))
-        .col_expr(job::Column::LockedBy, Expr::value(None::<String>))
         .col_expr(job::Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
         .filter(held.held())
         .exec(writer)

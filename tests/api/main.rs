@@ -10,6 +10,7 @@ mod contract_check;
 mod demo;
 mod graphql;
 mod hardening;
+mod jobs;
 mod live;
 mod notifications;
 mod operations;

@@ -18,6 +18,8 @@ use tower::ServiceExt;
 /// A running application over its own database.
 pub struct TestApp {
     pub state: AppState,
+    /// The database's URL (another process or instance may open it).
+    pub database_url: String,
     router: Router,
     /// The SQLite file of [`TestApp::with_file_database`], removed on drop.
     _database_file: Option<DatabaseFile>,
@@ -163,14 +165,19 @@ impl TestApp {
     /// runs (in-memory SQLite has one connection, so its writers never meet), or over
     /// PostgreSQL when `TEST_DATABASE_URL` is set.
     pub async fn with_file_database() -> Self {
+        Self::with_file_database_and_config(|_| {}).await
+    }
+
+    /// [`TestApp::with_file_database`] with [`test_config`] changed by `adjust`.
+    pub async fn with_file_database_and_config(adjust: impl FnOnce(&mut Config)) -> Self {
         if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
-            return Self::new().await;
+            return Self::with_config(adjust).await;
         }
         let path =
             std::env::temp_dir().join(format!("sparkle-test-{}.db", uuid::Uuid::new_v4().simple()));
         let file = DatabaseFile(path);
         let url = format!("sqlite://{}?mode=rwc", file.0.display());
-        Self::over(&url, Some(file), |_| {}).await
+        Self::over(&url, Some(file), adjust).await
     }
 
     async fn over(
@@ -188,6 +195,7 @@ impl TestApp {
         Self {
             router: app(state.clone()),
             state,
+            database_url: url.to_owned(),
             _database_file: database_file,
         }
     }
@@ -223,10 +231,20 @@ impl TestApp {
             instances.push(Self {
                 router: app(state.clone()),
                 state,
+                database_url: database.clone(),
                 _database_file: None,
             });
         }
         Some(instances)
+    }
+
+    /// A second instance over the same database (a SQLite file or PostgreSQL; see
+    /// [`TestApp::with_file_database`]), with the same configuration.
+    pub async fn twin(&self) -> AppState {
+        let connection = db::connect(&self.database_url, 4).await.expect("connect");
+        AppState::with_database(self.state.config.clone(), connection)
+            .await
+            .expect("state")
     }
 
     /// Runs every due background job now (the tests run no workers of their own);
