@@ -31,7 +31,7 @@ pub struct Model {
     /// Every failed attempt as a JSON array of `{attempt, at, error, retryAt}`.
     pub errors: String,
     pub last_error: Option<String>,
-    /// When an attempt last failed.
+    /// When an attempt last failed (cleared when the job is done).
     pub failed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub attempted_at: Option<DateTimeUtc>,

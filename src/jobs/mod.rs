@@ -19,8 +19,8 @@
 //! `done`, or `dead` (its attempts ran out; `last_error` says why). Workers claim due
 //! jobs of their queue in `run_at` order: on PostgreSQL with `FOR UPDATE SKIP
 //! LOCKED`, so any number of workers on any number of machines share a queue; on
-//! SQLite under the single write lock. A job whose worker died is claimed again once
-//! its lease has run out. Idle workers wake at once when a job is enqueued
+//! SQLite under the single write lock. A job whose worker died goes back to its
+//! queue once its lease has run out (every worker process looks every half lease). Idle workers wake at once when a job is enqueued
 //! (`LISTEN/NOTIFY` on PostgreSQL, an in-process signal on SQLite) and poll only as
 //! the fallback.
 

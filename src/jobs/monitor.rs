@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::job;
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde::Serialize;
@@ -186,20 +186,18 @@ pub async fn queue_stats(state: &AppState) -> AppResult<Vec<QueueStats>> {
     Ok(stats)
 }
 
-/// The latest failed jobs still waiting for an attempt or dead, newest failure first.
+/// The latest failed jobs not done since (retrying or dead), newest failure first.
 async fn latest_failures(state: &AppState) -> AppResult<Vec<FailedJob>> {
-    let rows = job::Entity::find()
+    let rows = latest_failures_query().all(&state.db).await?;
+    Ok(rows.into_iter().filter_map(failed_job).collect())
+}
+
+/// The statement of [`latest_failures`] (it reads `idx_jobs_failed` backwards).
+pub fn latest_failures_query() -> Select<job::Entity> {
+    job::Entity::find()
         .filter(job::Column::FailedAt.is_not_null())
-        .filter(
-            Condition::any()
-                .add(job::Column::State.eq(JobState::Dead.as_str()))
-                .add(job::Column::State.eq(JobState::Available.as_str())),
-        )
         .order_by_desc(job::Column::FailedAt)
         .limit(LATEST_FAILURES)
-        .all(&state.db)
-        .await?;
-    Ok(rows.into_iter().filter_map(failed_job).collect())
 }
 
 fn failed_job(row: job::Model) -> Option<FailedJob> {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use entity::job;
 use rand::Rng;
 use sea_orm::{
@@ -169,10 +169,8 @@ impl JobContext {
     }
 }
 
-/// Claims up to `limit` due jobs of `queue` for `worker_id`, with a lease of `lease`:
-/// available jobs whose time has come, and running jobs whose lease ran out (their
-/// worker died). One statement; `FOR UPDATE SKIP LOCKED` on PostgreSQL, the single
-/// write lock on SQLite.
+/// Claims up to `limit` due jobs of `queue` for `worker_id`, with a lease of `lease`,
+/// in `run_at` order. One statement ([`claim_statement`]).
 pub async fn claim(
     writer: &DatabaseConnection,
     queue: Queue,
@@ -180,25 +178,40 @@ pub async fn claim(
     limit: u64,
     lease: Duration,
 ) -> AppResult<Vec<job::Model>> {
-    let backend = writer.get_database_backend();
-    let now = now();
+    let statement = claim_statement(
+        writer.get_database_backend(),
+        queue,
+        worker_id,
+        limit,
+        lease,
+        now(),
+    );
+    let mut claimed = job::Entity::find()
+        .from_raw_sql(statement)
+        .all(writer)
+        .await?;
+    claimed.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
+    Ok(claimed)
+}
+
+/// The claim: the due available jobs of `queue` in `run_at` order (read from
+/// `idx_jobs_claim`) become running, held by `worker_id` until `now + lease`, their
+/// attempt counted. `FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent claims
+/// take different jobs; on SQLite the statement runs under the single write lock.
+pub fn claim_statement(
+    backend: DbBackend,
+    queue: Queue,
+    worker_id: &str,
+    limit: u64,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> sea_orm::Statement {
     let mut due = Query::select();
     due.column(job::Column::Id)
         .from(job::Entity)
         .and_where(job::Column::Queue.eq(queue.as_str()))
-        .cond_where(
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(job::Column::State.eq(JobState::Available.as_str()))
-                        .add(job::Column::RunAt.lte(now)),
-                )
-                .add(
-                    Condition::all()
-                        .add(job::Column::State.eq(JobState::Running.as_str()))
-                        .add(job::Column::LockedUntil.lt(now)),
-                ),
-        )
+        .and_where(job::Column::State.eq(JobState::Available.as_str()))
+        .and_where(job::Column::RunAt.lte(now))
         .order_by(job::Column::RunAt, Order::Asc)
         .order_by(job::Column::Id, Order::Asc)
         .limit(limit);
@@ -215,12 +228,34 @@ pub async fn claim(
         .and_where(Expr::col(job::Column::Id).in_subquery(due))
         .returning_all()
         .to_owned();
-    let mut claimed = job::Entity::find()
-        .from_raw_sql(backend.build(&claim))
-        .all(writer)
-        .await?;
-    claimed.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
-    Ok(claimed)
+    backend.build(&claim)
+}
+
+/// Makes running jobs whose lease ran out (their worker died or hung) available
+/// again at once; the lost attempt still counts. Returns the queues that got jobs
+/// back.
+pub async fn rescue_expired(writer: &DatabaseConnection) -> AppResult<Vec<Queue>> {
+    let now = now();
+    let rescue = Query::update()
+        .table(job::Entity)
+        .value(job::Column::State, JobState::Available.as_str())
+        .value(job::Column::RunAt, now)
+        .value(job::Column::LockedBy, None::<String>)
+        .value(job::Column::LockedUntil, None::<DateTime<Utc>>)
+        .and_where(job::Column::State.eq(JobState::Running.as_str()))
+        .and_where(job::Column::LockedUntil.lt(now))
+        .returning_col(job::Column::Queue)
+        .to_owned();
+    let backend = writer.get_database_backend();
+    let rows = writer.query_all_raw(backend.build(&rescue)).await?;
+    let mut rescued: Vec<Queue> = rows
+        .iter()
+        .filter_map(|row| row.try_get::<String>("", "queue").ok())
+        .filter_map(|name| Queue::parse(&name))
+        .collect();
+    rescued.sort_unstable();
+    rescued.dedup();
+    Ok(rescued)
 }
 
 fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
@@ -245,10 +280,12 @@ pub async fn renew(
 }
 
 /// Marks a job done (if this attempt still holds it); `locked_by` keeps the worker
-/// that ran it.
+/// that ran it, `errors` its earlier failures, and `failed_at` is cleared (the job
+/// is no longer a failure).
 pub async fn complete(writer: &DatabaseConnection, held: &JobContext) -> AppResult<()> {
     job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(JobState::Done.as_str()))
+        .col_expr(job::Column::FailedAt, Expr::value(None::<DateTime<Utc>>))
         .col_expr(job::Column::FinishedAt, Expr::value(now()))
         .col_expr(job::Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
         .filter(held.held())
@@ -305,7 +342,9 @@ pub async fn fail(
     let at = now();
     let dies = held.attempt >= row.max_attempts;
     let retry_at = (!dies).then(|| {
-        at + TimeDelta::from_std(backoff(retry_base, held.attempt)).unwrap_or(TimeDelta::MAX)
+        let delay =
+            TimeDelta::from_std(backoff(retry_base, held.attempt)).unwrap_or(TimeDelta::MAX);
+        (at + delay).trunc_subsecs(6)
     });
     let mut errors: Vec<AttemptError> = serde_json::from_str(&row.errors).unwrap_or_default();
     errors.push(AttemptError {

@@ -66,6 +66,9 @@ impl WorkerPool {
                 loops.spawn(serve_queue(shared.clone(), queue, concurrency));
             }
         }
+        if any {
+            loops.spawn(rescue(shared.clone()));
+        }
         if any && state.writer.get_database_backend() == DbBackend::Postgres {
             loops.spawn(listen(shared.clone()));
         }
@@ -155,6 +158,30 @@ async fn serve_queue(shared: Arc<Shared>, queue: Queue, concurrency: usize) {
                 () = tokio::time::sleep(poll) => {}
                 () = shared.stop.cancelled() => return,
             }
+        }
+    }
+}
+
+/// Every half lease, returns the jobs of dead workers to their queues (and wakes
+/// them).
+async fn rescue(shared: Arc<Shared>) {
+    let every = shared.state.config.jobs.lease() / 2;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = shared.stop.cancelled() => return,
+        }
+        match queue::rescue_expired(&shared.state.writer).await {
+            Ok(queues) => {
+                for queue in queues {
+                    tracing::warn!(
+                        queue = queue.as_str(),
+                        "jobs of a lost worker are back in the queue"
+                    );
+                    shared.state.job_signals.wake(queue);
+                }
+            }
+            Err(err) => tracing::warn!(error = %err.detail(), "cannot rescue jobs of lost workers"),
         }
     }
 }
@@ -294,6 +321,7 @@ pub async fn drain(state: &AppState) -> AppResult<u64> {
     let lease = state.config.jobs.lease();
     let never = CancellationToken::new();
     let mut ran = 0;
+    queue::rescue_expired(&state.writer).await?;
     loop {
         let mut ran_now = 0;
         for queue in Queue::ALL {

@@ -17,7 +17,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use sparkle_universe::{
     domain::{effects::Write, notification_copy::Happening, notifications::NewNotification},
-    jobs::{Job, NewJob, WorkerPool, schedules},
+    jobs::{self, Job, NewJob, WorkerPool, schedules},
     realtime::Event,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -235,6 +235,81 @@ async fn unique_keys_delays_timeouts_and_retention() {
     for kept in [&ids[1], &ids[3], &purge[0], &slow.id] {
         assert!(left.contains(kept), "{kept} should be kept");
     }
+}
+
+#[tokio::test]
+async fn the_status_counts_each_state_and_the_oldest_wait() {
+    let app = TestApp::new().await;
+    let admin = app.register("admin").await;
+    app.set_role(&admin.user_id, "ADMIN").await;
+    let now = Utc::now();
+    enqueue_all(
+        &app,
+        [
+            NewJob::from(probe(0, 1)),
+            NewJob::from(Job::PurgeExpiredSessions).at(now - TimeDelta::seconds(30)),
+            NewJob::from(Job::PurgeReadNotifications).at(now - TimeDelta::seconds(5)),
+            NewJob::from(Job::PurgeFinishedJobs).at(now + TimeDelta::hours(1)),
+        ],
+    )
+    .await;
+    // The oldest due job is claimed (and left running); the probe fails once and
+    // waits to be retried; the other due purge runs; one purge is for later.
+    let first = jobs::queue::claim(
+        &app.state.writer,
+        jobs::Queue::Maintenance,
+        "status-test",
+        1,
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("claim");
+    assert_eq!(first.len(), 1);
+    assert_eq!(app.run_jobs().await, 2, "the probe and a purge ran");
+    let stats = app.get("/api/admin/jobs", Some(&admin.token)).await;
+    let stats = stats.data(200);
+    let maintenance = stats["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|queue| queue["queue"] == "maintenance")
+        .expect("maintenance");
+    for (state, count) in [
+        ("running", 1),
+        ("retrying", 1),
+        ("scheduled", 1),
+        ("doneLast24h", 1),
+        ("pending", 0),
+        ("dead", 0),
+    ] {
+        assert_eq!(maintenance[state], count, "{state}: {stats}");
+    }
+    assert_eq!(stats["latestFailures"][0]["kind"], "probe", "{stats}");
+    let schedules = stats["schedules"].as_array().expect("schedules");
+    assert_eq!(schedules.len(), 4, "{stats}");
+    assert!(
+        schedules
+            .iter()
+            .all(|schedule| schedule["nextFireAt"].is_string())
+    );
+
+    // A pending job's wait is reported.
+    enqueue_all(
+        &app,
+        [NewJob::from(Job::PurgeExpiredSessions).at(now - TimeDelta::seconds(30))],
+    )
+    .await;
+    let stats = app.get("/api/admin/jobs", Some(&admin.token)).await;
+    let maintenance = stats.data(200)["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|queue| queue["queue"] == "maintenance")
+        .expect("maintenance")
+        .clone();
+    assert_eq!(maintenance["pending"], 1, "{maintenance}");
+    let waited = maintenance["oldestPendingSecs"].as_f64().expect("seconds");
+    assert!((29.0..120.0).contains(&waited), "{maintenance}");
 }
 
 /// Runs due jobs until `id` is dead or done, waiting out its backoffs.

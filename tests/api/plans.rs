@@ -6,6 +6,8 @@
 //! function, with realistic values) and checks that the plan names the expected
 //! index and sorts nothing.
 
+use std::time::Duration;
+
 use chrono::{TimeZone, Utc};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, QuerySelect, QueryTrait, Statement,
@@ -20,6 +22,7 @@ use sparkle_universe::{
         posts::{self, PostSort},
         taxonomy,
     },
+    jobs::{Queue, monitor, queue},
     realtime::feeds::{CommentFeed, NotificationFeed},
 };
 
@@ -345,6 +348,36 @@ async fn tag_and_category_lists_read_their_index_in_order() {
             "categories",
             taxonomy::categories_query().build(backend),
             &["idx_categories_name"],
+        ),
+    ];
+    assert_plans(&app.state.db, cases).await;
+}
+
+#[tokio::test]
+async fn job_claims_and_failures_read_their_index_in_order() {
+    let app = TestApp::new().await;
+    let backend = app.state.db.get_database_backend();
+    let now = Utc
+        .with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
+        .single()
+        .expect("a valid time");
+    let cases = vec![
+        Case::new(
+            "claim",
+            queue::claim_statement(
+                backend,
+                Queue::Email,
+                "worker-1",
+                4,
+                Duration::from_secs(30),
+                now,
+            ),
+            &["idx_jobs_claim"],
+        ),
+        Case::new(
+            "latest failures",
+            monitor::latest_failures_query().build(backend),
+            &["idx_jobs_failed"],
         ),
     ];
     assert_plans(&app.state.db, cases).await;
