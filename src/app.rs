@@ -45,15 +45,15 @@ pub fn app(state: AppState) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics::serve_metrics))
         .merge(api)
-        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(DefaultBodyLimit::max(config.server.body_limit_bytes))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
-            config.body_read_timeout_secs.max(1),
+            config.server.body_read_timeout_secs.max(1),
         )))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversized_body,
         ))
-        .layer(cors(&config.cors_allowed_origins))
+        .layer(cors(&config.server.cors_allowed_origins))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -111,7 +111,7 @@ async fn refuse_oversized_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    let limit = u64::try_from(state.config.body_limit_bytes).unwrap_or(u64::MAX);
+    let limit = u64::try_from(state.config.server.body_limit_bytes).unwrap_or(u64::MAX);
     if declared.is_some_and(|length| length > limit) {
         let mut response = AppError::PayloadTooLarge.into_response();
         // The unread body would otherwise keep the connection busy.

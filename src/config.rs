@@ -1,4 +1,5 @@
-//! One typed configuration, read from the environment (and `.env`). Every knob is
+//! One typed configuration, read from the environment (and `.env`), grouped by
+//! concern: one struct per group, each its own heading in `--help`. Every knob is
 //! documented in README.md; tests build a `Config` directly and relax the limits.
 
 use std::{fmt, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
@@ -6,6 +7,32 @@ use std::{fmt, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
 /// Server configuration. Field docs double as `--help` text.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
+    #[command(flatten)]
+    pub server: ServerConfig,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    #[command(flatten)]
+    pub limits: RateLimitConfig,
+    #[command(flatten)]
+    pub api: ApiConfig,
+    #[command(flatten)]
+    pub realtime: RealtimeConfig,
+    #[command(flatten)]
+    pub observability: ObservabilityConfig,
+    /// Development mode: GraphQL "did you mean" suggestions on, the auth rate limit
+    /// relaxed to 100 a minute and a login lockout of one minute.
+    #[arg(long, global = true, env = "DEV_MODE", default_value_t = false)]
+    pub dev_mode: bool,
+    #[command(flatten)]
+    pub jobs: crate::jobs::JobsConfig,
+}
+
+/// Listening, connections and request bodies.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Server")]
+pub struct ServerConfig {
     /// Address to listen on (an IP address, or `localhost`).
     #[arg(long, global = true, env = "HOST", default_value = "127.0.0.1", value_parser = parse_host)]
     pub host: IpAddr,
@@ -15,6 +42,46 @@ pub struct Config {
     /// Folder for the SQLite database, the generated JWT secret and other local state.
     #[arg(long, global = true, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Largest accepted request body, in bytes (REST and GraphQL).
+    #[arg(long, global = true, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
+    pub body_limit_bytes: usize,
+    /// Seconds a client has to send a request's headers, counted from when the
+    /// connection opens or the previous response ends (so also the idle keep-alive time).
+    #[arg(
+        long,
+        global = true,
+        env = "HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may go without sending a byte before the request fails.
+    #[arg(
+        long,
+        global = true,
+        env = "BODY_READ_TIMEOUT_SECS",
+        default_value_t = 15
+    )]
+    pub body_read_timeout_secs: u64,
+    /// Most connections open at once from one client address (trusted proxies exempt).
+    #[arg(
+        long,
+        global = true,
+        env = "MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256
+    )]
+    pub max_connections_per_ip: usize,
+    /// Proxies (comma-separated CIDRs) whose `X-Forwarded-For` names the client.
+    #[arg(long, global = true, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Browser origins (comma-separated, exact) allowed to call the APIs across sites.
+    #[arg(long, global = true, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// The database.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Database")]
+pub struct DatabaseConfig {
     /// Database URL (`sqlite://…` or `postgres://…`); defaults to `sqlite://<DATA_DIR>/sparkle.db`.
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
@@ -26,6 +93,12 @@ pub struct Config {
         default_value_t = 16
     )]
     pub database_max_connections: u32,
+}
+
+/// Tokens, password hashing and login lockouts.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Accounts and tokens")]
+pub struct AuthConfig {
     /// HMAC secret for access tokens; when unset, one is generated once and kept in DATA_DIR.
     #[arg(long, global = true, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
@@ -88,6 +161,12 @@ pub struct Config {
         default_value_t = 15
     )]
     pub login_lockout_minutes: u64,
+}
+
+/// Rate limits per client.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Rate limits")]
+pub struct RateLimitConfig {
     /// Login, register and password-reset attempts per client (`count/window`).
     #[arg(long, global = true, env = "RATE_LIMIT_AUTH", default_value = "5/15m")]
     pub rate_limit_auth: RateLimit,
@@ -126,59 +205,15 @@ pub struct Config {
         default_value = "30/1h"
     )]
     pub rate_limit_follow: RateLimit,
-    /// Largest accepted request body, in bytes (REST and GraphQL).
-    #[arg(long, global = true, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
-    pub body_limit_bytes: usize,
-    /// Seconds a client has to send a request's headers, counted from when the
-    /// connection opens or the previous response ends (so also the idle keep-alive time).
-    #[arg(
-        long,
-        global = true,
-        env = "HEADER_READ_TIMEOUT_SECS",
-        default_value_t = 10
-    )]
-    pub header_read_timeout_secs: u64,
-    /// Seconds a request body may go without sending a byte before the request fails.
-    #[arg(
-        long,
-        global = true,
-        env = "BODY_READ_TIMEOUT_SECS",
-        default_value_t = 15
-    )]
-    pub body_read_timeout_secs: u64,
-    /// Most connections open at once from one client address (trusted proxies exempt).
-    #[arg(
-        long,
-        global = true,
-        env = "MAX_CONNECTIONS_PER_IP",
-        default_value_t = 256
-    )]
-    pub max_connections_per_ip: usize,
-    /// Proxies (comma-separated CIDRs) whose `X-Forwarded-For` names the client.
-    #[arg(long, global = true, env = "TRUSTED_PROXIES", value_delimiter = ',', num_args = 0..)]
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Browser origins (comma-separated, exact) allowed to call the APIs across sites.
-    #[arg(long, global = true, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
-    pub cors_allowed_origins: Vec<String>,
-    /// Milliseconds a post-list total is remembered (writes on this instance forget it at once).
-    #[arg(
-        long,
-        global = true,
-        env = "LIST_TOTAL_CACHE_MS",
-        default_value_t = 2_000
-    )]
-    pub list_total_cache_ms: u64,
-    /// Milliseconds the categories are remembered (a lookup that misses reads them again).
-    #[arg(
-        long,
-        global = true,
-        env = "CATEGORY_CACHE_MS",
-        default_value_t = 60_000
-    )]
-    pub category_cache_ms: u64,
-    /// Tags remembered by id, most recently used first (tags never change once created).
-    #[arg(long, global = true, env = "TAG_CACHE_SIZE", default_value_t = 10_000)]
-    pub tag_cache_size: usize,
+}
+
+/// Page sizes, GraphQL limits and what the server remembers.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "API limits and caches")]
+pub struct ApiConfig {
+    /// Largest page any list returns (REST `limit`, GraphQL `first`).
+    #[arg(long, global = true, env = "MAX_PAGE_SIZE", default_value_t = 100)]
+    pub max_page_size: u64,
     /// Deepest GraphQL selection accepted.
     #[arg(long, global = true, env = "GRAPHQL_MAX_DEPTH", default_value_t = 10)]
     pub graphql_max_depth: usize,
@@ -213,9 +248,31 @@ pub struct Config {
         default_value_t = 1_000
     )]
     pub graphql_persisted_queries: usize,
-    /// Largest page any list returns (REST `limit`, GraphQL `first`).
-    #[arg(long, global = true, env = "MAX_PAGE_SIZE", default_value_t = 100)]
-    pub max_page_size: u64,
+    /// Milliseconds a post-list total is remembered (writes on this instance forget it at once).
+    #[arg(
+        long,
+        global = true,
+        env = "LIST_TOTAL_CACHE_MS",
+        default_value_t = 2_000
+    )]
+    pub list_total_cache_ms: u64,
+    /// Milliseconds the categories are remembered (a lookup that misses reads them again).
+    #[arg(
+        long,
+        global = true,
+        env = "CATEGORY_CACHE_MS",
+        default_value_t = 60_000
+    )]
+    pub category_cache_ms: u64,
+    /// Tags remembered by id, most recently used first (tags never change once created).
+    #[arg(long, global = true, env = "TAG_CACHE_SIZE", default_value_t = 10_000)]
+    pub tag_cache_size: usize,
+}
+
+/// The event bus and WebSockets.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Live updates")]
+pub struct RealtimeConfig {
     /// Redis for the event bus shared by several instances (in-process when unset).
     #[arg(long, global = true, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
@@ -241,26 +298,29 @@ pub struct Config {
     /// Seconds a typing indicator lasts unless renewed.
     #[arg(long, global = true, env = "TYPING_TTL_SECS", default_value_t = 6)]
     pub typing_ttl_secs: u64,
+}
+
+/// Logs and metrics.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = "Logs and metrics")]
+pub struct ObservabilityConfig {
     /// Bearer token that `GET /metrics` requires; unset, only this machine may read it.
     #[arg(long, global = true, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Secret>,
     /// Log lines as text for people, or one JSON object per line for machines.
     #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Development mode: GraphQL "did you mean" suggestions on, the auth rate limit
-    /// relaxed to 100 a minute and a login lockout of one minute.
-    #[arg(long, global = true, env = "DEV_MODE", default_value_t = false)]
-    pub dev_mode: bool,
-    #[command(flatten)]
-    pub jobs: crate::jobs::JobsConfig,
 }
 
 impl Config {
     /// The configured database URL, or the embedded SQLite file under the data directory.
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}/sparkle.db?mode=rwc", self.data_dir.display()))
+        self.database.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}/sparkle.db?mode=rwc",
+                self.server.data_dir.display()
+            )
+        })
     }
 
     /// The login, register and password-reset limit in force: in `DEV_MODE`, 100 a
@@ -272,7 +332,7 @@ impl Config {
                 window: Duration::from_secs(60),
             }
         } else {
-            self.rate_limit_auth
+            self.limits.rate_limit_auth
         }
     }
 
@@ -281,7 +341,7 @@ impl Config {
         if self.dev_mode {
             1
         } else {
-            self.login_lockout_minutes
+            self.auth.login_lockout_minutes
         }
     }
 

@@ -253,12 +253,12 @@ impl RateLimiters {
             Limiter::new(name, limit, shared.clone(), refusals)
         };
         Self {
-            api: limiter("api", config.rate_limit_api),
+            api: limiter("api", config.limits.rate_limit_api),
             auth: limiter("auth", config.auth_rate_limit()),
-            post_create: limiter("post_create", config.rate_limit_post_create),
-            comment_create: limiter("comment_create", config.rate_limit_comment_create),
-            reaction: limiter("reaction", config.rate_limit_reaction),
-            follow: limiter("follow", config.rate_limit_follow),
+            post_create: limiter("post_create", config.limits.rate_limit_post_create),
+            comment_create: limiter("comment_create", config.limits.rate_limit_comment_create),
+            reaction: limiter("reaction", config.limits.rate_limit_reaction),
+            follow: limiter("follow", config.limits.rate_limit_follow),
         }
     }
 

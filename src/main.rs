@@ -44,6 +44,14 @@ enum Command {
         #[arg(long)]
         openapi: Option<PathBuf>,
     },
+    /// Measure the job queue (bench/jobs.sh): no-op jobs per second with
+    /// WORKER_CONCURRENCY workers, and enqueue-to-start latency on an idle queue.
+    BenchJobs {
+        #[arg(long, default_value_t = 20_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// Fill the database with demo users, categories, tags and posts.
     SeedDemo {
         #[arg(long, default_value_t = 50)]
@@ -83,7 +91,7 @@ async fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    match cli.config.log_format {
+    match cli.config.observability.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
@@ -94,6 +102,25 @@ async fn main() -> ExitCode {
             Ok(state) => jobs::drain(&state)
                 .await
                 .map(|ran| println!("ran {ran} jobs")),
+            Err(err) => Err(err),
+        },
+        Command::BenchJobs { jobs: count, samples } => match migrated_state(cli.config).await {
+            Ok(state) => jobs::bench::run(&state, count, samples).await.map(|report| {
+                println!(
+                    "{} no-op jobs, {} workers: {:.2} s, {:.0} jobs/s",
+                    report.jobs,
+                    report.workers,
+                    report.elapsed.as_secs_f64(),
+                    report.throughput()
+                );
+                println!(
+                    "enqueue to start on an idle queue ({} samples): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                    report.start_latencies.len(),
+                    report.latency_percentile(50).as_secs_f64() * 1000.0,
+                    report.latency_percentile(99).as_secs_f64() * 1000.0,
+                    report.latency_percentile(100).as_secs_f64() * 1000.0,
+                );
+            }),
             Err(err) => Err(err),
         },
         Command::Migrate => migrated_state(cli.config)

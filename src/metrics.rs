@@ -296,7 +296,7 @@ fn pool_sizes(connection: &DatabaseConnection) -> (u32, u32) {
 
 /// `GET /metrics`: for the holder of `METRICS_TOKEN`, or, without one, for this machine.
 pub async fn serve_metrics(State(state): State<AppState>, request: Request) -> Response {
-    let allowed = match &state.config.metrics_token {
+    let allowed = match &state.config.observability.metrics_token {
         Some(token) => request
             .headers()
             .get(header::AUTHORIZATION)

@@ -34,7 +34,7 @@ use crate::{
 /// workers and schedules of [`WorkerPool`] beside it.
 pub async fn serve(config: Config) -> AppResult<()> {
     raise_open_file_limit();
-    let address = SocketAddr::new(config.host, config.port);
+    let address = SocketAddr::new(config.server.host, config.server.port);
     let state = AppState::new(config).await?;
     state.migrate().await?;
     let listener = listen(address).map_err(|err| {
@@ -89,9 +89,13 @@ pub async fn serve_on(listener: TcpListener, state: AppState, shutdown: impl Fut
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(config.header_read_timeout_secs.max(1)));
-    let counts =
-        ConnectionCounts::new(config.max_connections_per_ip, state.trusted_proxies.clone());
+        .header_read_timeout(Duration::from_secs(
+            config.server.header_read_timeout_secs.max(1),
+        ));
+    let counts = ConnectionCounts::new(
+        config.server.max_connections_per_ip,
+        state.trusted_proxies.clone(),
+    );
     let router = app(state.clone());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);

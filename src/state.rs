@@ -81,14 +81,14 @@ impl AppState {
     /// Connects to the configured database and prepares the keys (migrating is
     /// [`App::migrate`]'s job).
     pub async fn new(config: Config) -> AppResult<Self> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|err| {
+        std::fs::create_dir_all(&config.server.data_dir).map_err(|err| {
             AppError::Internal(format!(
                 "cannot create the data directory {}: {err}",
-                config.data_dir.display()
+                config.server.data_dir.display()
             ))
         })?;
         let url = config.database_url();
-        let db = db::connect(&url, config.database_max_connections)
+        let db = db::connect(&url, config.database.database_max_connections)
             .await
             .map_err(|err| {
                 AppError::Internal(format!(
@@ -103,48 +103,49 @@ impl AppState {
     /// configured and starts the presence bookkeeping.
     pub async fn with_database(config: Config, databases: db::Databases) -> AppResult<Self> {
         let db::Databases { reader, writer } = databases;
-        let secret = match &config.jwt_secret {
+        let secret = match &config.auth.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
-            None => load_or_create_secret(&config.data_dir)?,
+            None => load_or_create_secret(&config.server.data_dir)?,
         };
         let tokens = TokenKeys::new(
             secret.as_bytes(),
-            &config.jwt_issuer,
-            &config.jwt_audience,
-            config.access_token_ttl_secs,
+            &config.auth.jwt_issuer,
+            &config.auth.jwt_audience,
+            config.auth.access_token_ttl_secs,
         );
-        let passwords = PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations)?;
+        let passwords =
+            PasswordHasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
         let redis_error = |url: &str, err: redis::RedisError| {
             AppError::Internal(format!(
                 "cannot reach Redis at {}: {err}",
                 crate::config::mask_password(url)
             ))
         };
-        let shared_counters = match &config.redis_url {
+        let shared_counters = match &config.realtime.redis_url {
             Some(url) => Some(SharedCounters::new(
                 redis::Client::open(url.as_str()).map_err(|err| redis_error(url, err))?,
-                &config.redis_channel,
+                &config.realtime.redis_channel,
             )),
             None => None,
         };
         let metrics = Arc::new(Metrics::default());
         let limits = RateLimiters::new(&config, shared_counters, &metrics);
-        let trusted_proxies = TrustedProxies::new(config.trusted_proxies.clone());
+        let trusted_proxies = TrustedProxies::new(config.server.trusted_proxies.clone());
         let bus_counters = BusCounters {
             published: metrics.bus_events_published.clone(),
             received: metrics.bus_events_received.clone(),
         };
-        let events = match &config.redis_url {
-            Some(url) => EventBus::redis(url, &config.redis_channel, bus_counters)
+        let events = match &config.realtime.redis_url {
+            Some(url) => EventBus::redis(url, &config.realtime.redis_channel, bus_counters)
                 .await
                 .map_err(|err| redis_error(url, err))?,
             None => EventBus::local(bus_counters),
         };
         let presence = Presence::new(crate::domain::new_id(), events.clone());
         tokio::spawn(presence::run(presence.clone(), events.clone()));
-        let list_totals = ListTotals::new(Duration::from_millis(config.list_total_cache_ms));
-        let categories = CategoryCache::new(Duration::from_millis(config.category_cache_ms));
-        let tags = TagCache::new(config.tag_cache_size);
+        let list_totals = ListTotals::new(Duration::from_millis(config.api.list_total_cache_ms));
+        let categories = CategoryCache::new(Duration::from_millis(config.api.category_cache_ms));
+        let tags = TagCache::new(config.api.tag_cache_size);
         Ok(Self(Arc::new(App {
             config,
             db: reader,

@@ -233,7 +233,7 @@ async fn record_failed_login(
         }
     }) + 1;
     let locked_until = (u32::try_from(attempts).unwrap_or(u32::MAX)
-        >= state.config.login_lockout_attempts)
+        >= state.config.auth.login_lockout_attempts)
         .then(|| {
             now() + TimeDelta::minutes(i64::try_from(state.config.lockout_minutes()).unwrap_or(15))
         });
@@ -361,7 +361,7 @@ async fn start_session(
 ) -> AppResult<Session> {
     let secret = new_refresh_secret();
     let issued_at = now();
-    let ttl_days = i64::try_from(state.config.refresh_token_ttl_days).unwrap_or(30);
+    let ttl_days = i64::try_from(state.config.auth.refresh_token_ttl_days).unwrap_or(30);
     refresh_token::ActiveModel {
         id: Set(new_id()),
         user_id: Set(account.id.clone()),

@@ -43,7 +43,7 @@ pub fn connection_window(
     after: Option<&str>,
 ) -> async_graphql::Result<PageWindow> {
     use async_graphql::connection::{CursorType, OpaqueCursor};
-    let max = state.config.max_page_size;
+    let max = state.config.api.max_page_size;
     let first = first.unwrap_or(20);
     let limit = u64::try_from(first)
         .ok()

@@ -26,7 +26,7 @@ pub fn cursor_window<K: DeserializeOwned>(
     CursorWindow::parse(
         after,
         first,
-        state.config.max_page_size,
+        state.config.api.max_page_size,
         PageFields::GRAPHQL,
     )
     .map_err(|err| err.extend())

@@ -80,8 +80,9 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, subscription::SubscriptionR
 /// than data queries need, so it gets limits of its own instead of raising theirs.
 pub fn introspection_limits(config: &crate::config::Config) -> (usize, usize) {
     (
-        config.graphql_max_depth.max(INTROSPECTION_MAX_DEPTH),
+        config.api.graphql_max_depth.max(INTROSPECTION_MAX_DEPTH),
         config
+            .api
             .graphql_max_complexity
             .max(INTROSPECTION_MAX_COMPLEXITY),
     )
@@ -115,12 +116,15 @@ pub fn schema(state: &AppState) -> ServedSchema {
     };
     let (introspection_depth, introspection_complexity) = introspection_limits(config);
     ServedSchema::new(
-        build(config.graphql_max_depth, config.graphql_max_complexity),
+        build(
+            config.api.graphql_max_depth,
+            config.api.graphql_max_complexity,
+        ),
         build(introspection_depth, introspection_complexity),
         state.metrics.clone(),
-        persisted::PersistedQueries::new(config.graphql_persisted_queries),
-        config.graphql_max_aliases,
-        config.graphql_document_cache,
+        persisted::PersistedQueries::new(config.api.graphql_persisted_queries),
+        config.api.graphql_max_aliases,
+        config.api.graphql_document_cache,
     )
 }
 
@@ -191,8 +195,8 @@ async fn graphql_post(
         BatchRequest::Single(_) => 1,
         BatchRequest::Batch(requests) => requests.len(),
     };
-    if size == 0 || size > state.config.graphql_max_batch {
-        let max = state.config.graphql_max_batch;
+    if size == 0 || size > state.config.api.graphql_max_batch {
+        let max = state.config.api.graphql_max_batch;
         return error_response(AppError::BadRequest(format!(
             "A batch must hold 1 to {max} operations"
         )));

@@ -54,7 +54,7 @@ impl NodeQuery {
         ctx: &Context<'_>,
         ids: Vec<ID>,
     ) -> async_graphql::Result<Vec<Option<Node>>> {
-        let max = usize::try_from(ctx.state()?.config.max_page_size).unwrap_or(usize::MAX);
+        let max = usize::try_from(ctx.state()?.config.api.max_page_size).unwrap_or(usize::MAX);
         if ids.len() > max {
             return Err(AppError::field("ids", format!("at most {max} at once"))).extend();
         }

@@ -140,7 +140,7 @@ impl SubscriptionRoot {
             .await
             .extend()?;
         let events = state.events.clone();
-        let ttl = Duration::from_secs(state.config.typing_ttl_secs);
+        let ttl = Duration::from_secs(state.config.realtime.typing_ttl_secs);
         Ok(forward(move |sender| {
             typing_feed(events, post.id, ttl, sender)
         }))

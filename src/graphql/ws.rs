@@ -134,13 +134,14 @@ async fn serve_socket(
 
     let config = &state.config;
     // Sockets opened together should not all ping together: start at a random offset.
-    let period = Duration::from_secs(config.ws_keepalive_secs.max(1));
+    let period = Duration::from_secs(config.realtime.ws_keepalive_secs.max(1));
     let offset = period.mul_f64(rand::random::<f64>());
     let mut keepalive = tokio::time::interval_at(
         tokio::time::Instant::now() + offset.max(Duration::from_millis(100)),
         period,
     );
-    let init_deadline = tokio::time::sleep(Duration::from_secs(config.ws_init_timeout_secs));
+    let init_deadline =
+        tokio::time::sleep(Duration::from_secs(config.realtime.ws_init_timeout_secs));
     tokio::pin!(init_deadline);
     tokio::pin!(session_receiver);
     let mut session: Option<Session> = None;

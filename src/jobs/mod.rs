@@ -24,6 +24,7 @@
 //! (`LISTEN/NOTIFY` on PostgreSQL, an in-process signal on SQLite) and poll only as
 //! the fallback.
 
+pub mod bench;
 mod config;
 mod handlers;
 mod kinds;

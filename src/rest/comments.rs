@@ -86,7 +86,7 @@ impl CommentPageQuery {
         CursorWindow::parse(
             self.cursor.as_deref(),
             self.limit,
-            state.config.max_page_size,
+            state.config.api.max_page_size,
             PageFields::REST,
         )
     }

@@ -107,7 +107,7 @@ async fn list(
     let window = CursorWindow::parse(
         query.cursor.as_deref(),
         query.limit,
-        state.config.max_page_size,
+        state.config.api.max_page_size,
         PageFields::REST,
     )?;
     let filter = NotificationFilter {

@@ -109,7 +109,7 @@ async fn list(
     _caller: Caller,
     ApiQuery(query): ApiQuery<PostListQuery>,
 ) -> AppResult<Json<Envelope<OffsetPage<PostView>>>> {
-    let window = PageWindow::from_page(query.page, query.limit, state.config.max_page_size)?;
+    let window = PageWindow::from_page(query.page, query.limit, state.config.api.max_page_size)?;
     let filter = PostFilter {
         sort: query.sort,
         category: query.category,

@@ -81,7 +81,7 @@ impl CursorQuery {
         CursorWindow::parse(
             self.cursor.as_deref(),
             self.limit,
-            state.config.max_page_size,
+            state.config.api.max_page_size,
             PageFields::REST,
         )
     }

@@ -199,7 +199,7 @@ async fn failed_logins_lock_any_email_for_a_while() {
 #[tokio::test]
 async fn dev_mode_relaxes_the_auth_limit_and_the_lockout() {
     let app = TestApp::with_config(|config| {
-        config.rate_limit_auth = sparkle_universe::Config::defaults().rate_limit_auth;
+        config.limits.rate_limit_auth = sparkle_universe::Config::defaults().limits.rate_limit_auth;
         config.dev_mode = true;
     })
     .await;
@@ -228,9 +228,10 @@ async fn dev_mode_relaxes_the_auth_limit_and_the_lockout() {
 
 #[tokio::test]
 async fn auth_actions_are_rate_limited_per_client() {
-    let app =
-        TestApp::with_config(|config| config.rate_limit_auth = "3/15m".parse().expect("rate"))
-            .await;
+    let app = TestApp::with_config(|config| {
+        config.limits.rate_limit_auth = "3/15m".parse().expect("rate")
+    })
+    .await;
     for attempt in 0..3 {
         let response = login(&app, "someone@example.com", PASSWORD).await;
         assert_eq!(response.status, 401, "attempt {attempt}: {}", response.body);
@@ -253,7 +254,7 @@ async fn auth_actions_are_rate_limited_per_client() {
 #[tokio::test]
 async fn the_overall_api_limit_answers_429() {
     let app = TestApp::with_config(|config| {
-        config.rate_limit_api = RateLimit {
+        config.limits.rate_limit_api = RateLimit {
             count: 2,
             window: std::time::Duration::from_secs(3600),
         }
@@ -414,6 +415,7 @@ async fn bad_tokens_get_401_everywhere() {
     let secret = app
         .state
         .config
+        .auth
         .jwt_secret
         .as_ref()
         .expect("test secret")

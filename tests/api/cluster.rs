@@ -129,8 +129,8 @@ fn limited(count: u32) -> RateLimit {
 #[ignore = "needs PostgreSQL and Redis: TEST_DATABASE_URL and TEST_REDIS_URL, then --include-ignored"]
 async fn instances_share_one_rate_budget_and_one_login_lockout() {
     let Some(instances) = TestApp::cluster_with(2, |config| {
-        config.rate_limit_post_create = limited(3);
-        config.login_lockout_attempts = 3;
+        config.limits.rate_limit_post_create = limited(3);
+        config.auth.login_lockout_attempts = 3;
     })
     .await
     else {
@@ -183,9 +183,9 @@ async fn rate_limits_fall_back_to_each_instance_while_redis_is_down() {
         let (url, channel) = (redis.url(), channel.clone());
         instances.push(
             TestApp::with_config(move |config| {
-                config.redis_url = Some(url);
-                config.redis_channel = channel;
-                config.rate_limit_api = limited(2);
+                config.realtime.redis_url = Some(url);
+                config.realtime.redis_channel = channel;
+                config.limits.rate_limit_api = limited(2);
             })
             .await,
         );

@@ -544,7 +544,7 @@ async fn create_needs_a_signed_in_user_and_a_visible_post() {
 #[tokio::test]
 async fn comments_are_rate_limited_per_user() {
     let app = TestApp::with_config(|config| {
-        config.rate_limit_comment_create = "2/1h".parse().expect("rate");
+        config.limits.rate_limit_comment_create = "2/1h".parse().expect("rate");
     })
     .await;
     let alice = app.register("alice").await;

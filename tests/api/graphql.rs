@@ -16,8 +16,8 @@ fn first_error_message(body: &Value) -> &str {
 #[tokio::test]
 async fn deep_and_expensive_queries_are_refused_with_clear_errors() {
     let app = TestApp::with_config(|config| {
-        config.graphql_max_depth = 6;
-        config.graphql_max_complexity = 500;
+        config.api.graphql_max_depth = 6;
+        config.api.graphql_max_complexity = 500;
     })
     .await;
     let deep = "{ posts(first: 1) { edges { node { author { posts(first: 1) { edges { node { author { username } } } } } } } } }";
@@ -61,7 +61,7 @@ async fn deep_and_expensive_queries_are_refused_with_clear_errors() {
 
 #[tokio::test]
 async fn aliases_are_capped() {
-    let app = TestApp::with_config(|config| config.graphql_max_aliases = 3).await;
+    let app = TestApp::with_config(|config| config.api.graphql_max_aliases = 3).await;
     let allowed = app
         .graphql(
             "{ a: categories { id } b: categories { id } c: tags { id } }",
@@ -90,8 +90,8 @@ async fn aliases_are_capped() {
 async fn remembered_documents_answer_as_freshly_parsed_ones() {
     for cached_documents in [0, 16] {
         let app = TestApp::with_config(|config| {
-            config.graphql_max_aliases = 1;
-            config.graphql_document_cache = cached_documents;
+            config.api.graphql_max_aliases = 1;
+            config.api.graphql_document_cache = cached_documents;
         })
         .await;
         let author = app.register("remembered").await;
@@ -126,7 +126,7 @@ async fn remembered_documents_answer_as_freshly_parsed_ones() {
 
 #[tokio::test]
 async fn categories_are_remembered_and_new_ones_still_found() {
-    let app = TestApp::with_config(|config| config.category_cache_ms = 60_000).await;
+    let app = TestApp::with_config(|config| config.api.category_cache_ms = 60_000).await;
     let author = app.register("filer").await;
     let news = app.create_category("News", "news").await;
     app.create_post(
@@ -172,7 +172,7 @@ async fn categories_are_remembered_and_new_ones_still_found() {
 async fn remembered_tags_cost_no_statement() {
     // Creating the posts showed their tags, so the cache knows them all.
     for (tag_cache_size, tag_statements) in [(0, 1), (100, 0)] {
-        let app = TestApp::with_config(|config| config.tag_cache_size = tag_cache_size).await;
+        let app = TestApp::with_config(|config| config.api.tag_cache_size = tag_cache_size).await;
         let author = app.register("tagger").await;
         for (title, tags) in [
             ("first", json!(["Zebra", "apple"])),
@@ -211,7 +211,7 @@ async fn remembered_tags_cost_no_statement() {
 
 #[tokio::test]
 async fn batches_are_capped_and_each_operation_is_checked() {
-    let app = TestApp::with_config(|config| config.graphql_max_batch = 3).await;
+    let app = TestApp::with_config(|config| config.api.graphql_max_batch = 3).await;
     let operation = json!({ "query": "{ categories { id } }" });
     let ok = app
         .post("/graphql", None, json!([operation, operation, operation]))
@@ -276,7 +276,7 @@ async fn only_json_posts_may_run_operations() {
 
 #[tokio::test]
 async fn request_bodies_are_size_limited() {
-    let app = TestApp::with_config(|config| config.body_limit_bytes = 2_048).await;
+    let app = TestApp::with_config(|config| config.server.body_limit_bytes = 2_048).await;
     let huge =
         json!({ "query": format!("{{ categories {{ id }} }} #{}", "x".repeat(4_096)) }).to_string();
     let graphql = app.post_raw("/graphql", "application/json", &huge).await;
@@ -404,8 +404,8 @@ const GRAPHIQL_INTROSPECTION: &str = include_str!("../fixtures/graphiql-introspe
 async fn graphiql_loads_the_schema_under_the_default_limits() {
     let app = TestApp::with_config(|config| {
         let defaults = sparkle_universe::Config::defaults();
-        config.graphql_max_depth = defaults.graphql_max_depth;
-        config.graphql_max_complexity = defaults.graphql_max_complexity;
+        config.api.graphql_max_depth = defaults.api.graphql_max_depth;
+        config.api.graphql_max_complexity = defaults.api.graphql_max_complexity;
     })
     .await;
     let response = app.graphql(GRAPHIQL_INTROSPECTION, json!({}), None).await;

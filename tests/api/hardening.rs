@@ -301,9 +301,9 @@ const OTHER_CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 #[tokio::test]
 async fn slow_clients_are_cut_off_and_oversized_bodies_refused_at_once() {
     let app = TestApp::with_config(|config| {
-        config.header_read_timeout_secs = 1;
-        config.body_read_timeout_secs = 1;
-        config.body_limit_bytes = 1024;
+        config.server.header_read_timeout_secs = 1;
+        config.server.body_read_timeout_secs = 1;
+        config.server.body_limit_bytes = 1024;
     })
     .await;
     let address = app.serve().await;
@@ -349,8 +349,8 @@ async fn slow_clients_are_cut_off_and_oversized_bodies_refused_at_once() {
 #[tokio::test]
 async fn one_address_cannot_hold_every_connection() {
     let app = TestApp::with_config(|config| {
-        config.max_connections_per_ip = 4;
-        config.header_read_timeout_secs = 30;
+        config.server.max_connections_per_ip = 4;
+        config.server.header_read_timeout_secs = 30;
     })
     .await;
     let address = app.serve().await;
@@ -443,7 +443,7 @@ async fn preflight(app: &TestApp, path: &str, origin: &str) -> TestResponse {
 #[tokio::test]
 async fn cors_answers_only_the_configured_origins() {
     let app = TestApp::with_config(|config| {
-        config.cors_allowed_origins = vec!["https://app.example".to_owned()];
+        config.server.cors_allowed_origins = vec!["https://app.example".to_owned()];
     })
     .await;
     for path in ["/api/posts", "/graphql"] {
@@ -535,7 +535,7 @@ fn assert_names_undefined_variable(response: &TestResponse) {
 #[tokio::test]
 async fn health_checks_are_never_rate_limited() {
     let app = TestApp::with_config(|config| {
-        config.rate_limit_api = RateLimit {
+        config.limits.rate_limit_api = RateLimit {
             count: 1,
             window: Duration::from_secs(3600),
         };
@@ -554,7 +554,7 @@ async fn health_checks_are_never_rate_limited() {
 #[tokio::test]
 async fn websocket_operations_count_against_the_api_budget() {
     let app = TestApp::with_config(|config| {
-        config.rate_limit_api = RateLimit {
+        config.limits.rate_limit_api = RateLimit {
             count: 3,
             window: Duration::from_secs(3600),
         };
@@ -601,7 +601,7 @@ async fn from_peer(app: &TestApp, peer: IpAddr, forwarded_for: &str) -> TestResp
 #[tokio::test]
 async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     let limited = |config: &mut sparkle_universe::Config| {
-        config.rate_limit_api = RateLimit {
+        config.limits.rate_limit_api = RateLimit {
             count: 1,
             window: Duration::from_secs(3600),
         };
@@ -609,7 +609,7 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     let proxy: IpAddr = "10.0.0.5".parse().expect("ip");
     let trusted = TestApp::with_config(|config| {
         limited(config);
-        config.trusted_proxies = vec!["10.0.0.0/24".parse().expect("cidr")];
+        config.server.trusted_proxies = vec!["10.0.0.0/24".parse().expect("cidr")];
     })
     .await;
     // Two clients behind the proxy have a budget each; the left-most (client-written)

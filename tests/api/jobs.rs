@@ -717,6 +717,7 @@ impl Process {
                 "JWT_SECRET",
                 app.state
                     .config
+                    .auth
                     .jwt_secret
                     .as_ref()
                     .expect("a test secret")
@@ -900,4 +901,45 @@ async fn idle_workers_wake_when_a_job_is_enqueued_not_at_the_next_poll() {
     pool.shutdown(Duration::from_secs(1))
         .await
         .expect("shutdown");
+}
+
+#[tokio::test]
+async fn sigterm_stops_a_worker_within_its_grace_and_hands_back_what_still_runs() {
+    let app = TestApp::with_file_database().await;
+    let ids = enqueue_all(&app, [NewJob::from(probe(20_000, 0))]).await;
+    let mut worker = Process::start(
+        &app,
+        "worker",
+        &[
+            ("JOB_SHUTDOWN_GRACE_SECS", "1"),
+            ("WORKER_CONCURRENCY", "1"),
+        ],
+    );
+    wait_until(&app, "the worker runs the job", async |app| {
+        job_row(app, &ids[0]).await.state == "running"
+    })
+    .await;
+    let signalled = Instant::now();
+    let sent = Command::new("kill")
+        .args(["-TERM", &worker.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = loop {
+        if let Some(status) = worker.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(10),
+            "the worker did not stop within its grace"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a clean exit: {status}");
+    let row = job_row(&app, &ids[0]).await;
+    assert_eq!(
+        (row.state.as_str(), row.attempt, row.locked_by),
+        ("available", 0, None),
+        "handed back, ready for the next worker"
+    );
 }

@@ -28,7 +28,7 @@ async fn a_bad_token_is_refused_at_connection_init() {
 
 #[tokio::test]
 async fn sockets_that_never_initialise_are_closed() {
-    let app = TestApp::with_config(|config| config.ws_init_timeout_secs = 1).await;
+    let app = TestApp::with_config(|config| config.realtime.ws_init_timeout_secs = 1).await;
     let address = app.serve().await;
     let mut silent = WsClient::open(address, Protocol::TransportWs).await;
     assert_eq!(silent.closed().await.code, 4408);
@@ -36,7 +36,7 @@ async fn sockets_that_never_initialise_are_closed() {
 
 #[tokio::test]
 async fn the_server_sends_keep_alives_in_each_protocol() {
-    let app = TestApp::with_config(|config| config.ws_keepalive_secs = 1).await;
+    let app = TestApp::with_config(|config| config.realtime.ws_keepalive_secs = 1).await;
     let address = app.serve().await;
     for (protocol, keepalive) in [(Protocol::TransportWs, "ping"), (Protocol::Legacy, "ka")] {
         let mut client = WsClient::connect(address, protocol, None)
@@ -99,7 +99,7 @@ async fn presence_follows_live_connections_in_both_protocols() {
 
 #[tokio::test]
 async fn typing_indicators_arrive_and_lapse() {
-    let app = TestApp::with_config(|config| config.typing_ttl_secs = 1).await;
+    let app = TestApp::with_config(|config| config.realtime.typing_ttl_secs = 1).await;
     let address = app.serve().await;
     let typist = app.register("typist").await;
     let post = app
@@ -317,7 +317,7 @@ async fn a_ban_closes_the_users_connections() {
 
 #[tokio::test]
 async fn an_expiring_token_closes_its_connection() {
-    let app = TestApp::with_config(|config| config.access_token_ttl_secs = 1).await;
+    let app = TestApp::with_config(|config| config.auth.access_token_ttl_secs = 1).await;
     let address = app.serve().await;
     let user = app.register("shortlived").await;
     let mut socket = WsClient::connect(address, Protocol::Legacy, Some(&user.token))
@@ -654,7 +654,7 @@ async fn a_live_subscriber_gets_what_it_missed_while_redis_was_down() {
         return;
     };
     let url = redis.url();
-    let app = TestApp::with_config(|config| config.redis_url = Some(url)).await;
+    let app = TestApp::with_config(|config| config.realtime.redis_url = Some(url)).await;
     let address = app.serve().await;
     let author = app.register("outage").await;
     let post = app

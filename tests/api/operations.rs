@@ -36,7 +36,7 @@ async fn every_answer_and_error_carries_the_request_id() {
 #[tokio::test]
 async fn a_trusted_proxy_names_the_request_and_others_cannot() {
     let app = TestApp::with_config(|config| {
-        config.trusted_proxies = vec!["10.0.0.0/24".parse().expect("cidr")];
+        config.server.trusted_proxies = vec!["10.0.0.0/24".parse().expect("cidr")];
     })
     .await;
     let from = |peer: &str| {
@@ -139,7 +139,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 #[tokio::test]
 async fn metrics_count_requests_operations_statements_connections_and_refusals() {
     let app = TestApp::with_config(|config| {
-        config.rate_limit_post_create = sparkle_universe::config::RateLimit {
+        config.limits.rate_limit_post_create = sparkle_universe::config::RateLimit {
             count: 1,
             window: Duration::from_secs(3600),
         };
@@ -225,7 +225,7 @@ async fn metrics_count_requests_operations_statements_connections_and_refusals()
 #[tokio::test]
 async fn metrics_need_the_token_when_one_is_set() {
     let app = TestApp::with_config(|config| {
-        config.metrics_token = Some(
+        config.observability.metrics_token = Some(
             "metrics-token-metrics-token-0123456789"
                 .parse()
                 .expect("token"),

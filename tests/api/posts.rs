@@ -2223,7 +2223,7 @@ async fn rest_post_and_graphql_post_agree() {
 
 #[tokio::test]
 async fn list_totals_are_remembered_briefly_and_forgotten_on_writes() {
-    let app = TestApp::with_config(|config| config.list_total_cache_ms = 60_000).await;
+    let app = TestApp::with_config(|config| config.api.list_total_cache_ms = 60_000).await;
     let author = app.register("counter").await;
     app.create_post(
         &author.token,

@@ -294,7 +294,7 @@ async fn reactions_with_bad_input_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn reactions_are_rate_limited_per_user() {
     let app = TestApp::with_config(|config| {
-        config.rate_limit_reaction = "2/1h".parse().expect("rate");
+        config.limits.rate_limit_reaction = "2/1h".parse().expect("rate");
     })
     .await;
     let alice = app.register("alice").await;

@@ -258,7 +258,7 @@ async fn follow_lists_page_newest_first_with_opaque_cursors() {
 #[tokio::test]
 async fn follows_are_rate_limited_per_user() {
     let app = TestApp::with_config(|config| {
-        config.rate_limit_follow = "2/1h".parse::<RateLimit>().expect("rate");
+        config.limits.rate_limit_follow = "2/1h".parse::<RateLimit>().expect("rate");
     })
     .await;
     let alice = app.register("alice").await;

@@ -110,22 +110,22 @@ pub fn each<'a>(array: &'a Value, pointer: &str) -> Vec<&'a Value> {
 /// Configuration for tests: fast password hashing and no rate limits.
 pub fn test_config() -> Config {
     let mut config = Config::defaults();
-    config.jwt_secret = Some(
+    config.auth.jwt_secret = Some(
         "test-secret-test-secret-test-secret-0123"
             .parse()
             .expect("valid secret"),
     );
-    config.argon2_memory_kib = 256;
-    config.argon2_iterations = 1;
-    config.rate_limit_api = RateLimit::unlimited();
+    config.auth.argon2_memory_kib = 256;
+    config.auth.argon2_iterations = 1;
+    config.limits.rate_limit_api = RateLimit::unlimited();
     // Tests write rows behind the server's back; remembered totals would go stale.
-    config.list_total_cache_ms = 0;
-    config.category_cache_ms = 0;
-    config.rate_limit_auth = RateLimit::unlimited();
-    config.rate_limit_post_create = RateLimit::unlimited();
-    config.rate_limit_comment_create = RateLimit::unlimited();
-    config.rate_limit_reaction = RateLimit::unlimited();
-    config.rate_limit_follow = RateLimit::unlimited();
+    config.api.list_total_cache_ms = 0;
+    config.api.category_cache_ms = 0;
+    config.limits.rate_limit_auth = RateLimit::unlimited();
+    config.limits.rate_limit_post_create = RateLimit::unlimited();
+    config.limits.rate_limit_comment_create = RateLimit::unlimited();
+    config.limits.rate_limit_reaction = RateLimit::unlimited();
+    config.limits.rate_limit_follow = RateLimit::unlimited();
     config
 }
 
@@ -220,8 +220,8 @@ impl TestApp {
         let mut instances = Vec::with_capacity(count);
         for _ in 0..count {
             let mut config = test_config();
-            config.redis_url = Some(redis.clone());
-            config.redis_channel = channel.clone();
+            config.realtime.redis_url = Some(redis.clone());
+            config.realtime.redis_channel = channel.clone();
             adjust(&mut config);
             let connection = db::connect(&database, 4).await.expect("connect");
             db::migrate(&connection).await.expect("migrate");
