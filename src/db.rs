@@ -59,15 +59,25 @@ fn record_statement() {
     let _ = STATEMENTS.try_with(|counter| counter.0.fetch_add(1, Ordering::Relaxed));
 }
 
-/// The connections of one database: readers, and the connection every write goes
-/// through (see the module documentation).
+/// The connections of one database: readers, the connection every write goes
+/// through (see the module documentation), and the job queue's own.
 #[derive(Clone)]
 pub struct Databases {
     /// Reads (and, on PostgreSQL, writes too: the same pool as `writer`).
     pub reader: DatabaseConnection,
     /// Writes: on SQLite one connection, so writers queue instead of failing.
     pub writer: DatabaseConnection,
+    /// The job queue's bookkeeping (claims, leases, outcomes). On PostgreSQL a small
+    /// pool whose commits do not wait for the disk (`synchronous_commit = off`): a
+    /// claim or an outcome lost in a crash only lets an idempotent job run again, and
+    /// not waiting for a flush per claim and per outcome is what lets a worker run
+    /// thousands of short jobs a second. Enqueues and a job's own writes stay
+    /// durable: they go through `writer`. On SQLite, the writer.
+    pub queue: DatabaseConnection,
 }
+
+/// Connections of the job queue's pool on PostgreSQL.
+const QUEUE_CONNECTIONS: u32 = 8;
 
 /// Begins a write transaction on `writer` (a [`Databases::writer`]); on SQLite it
 /// takes the write lock at once (`BEGIN IMMEDIATE`).
@@ -91,16 +101,22 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Databases, DbErr
         let only = open(url, 1, true).await?;
         return Ok(Databases {
             reader: only.clone(),
-            writer: only,
+            writer: only.clone(),
+            queue: only,
         });
     }
     let reader = open(url, max_connections, false).await?;
-    let writer = if is_sqlite {
-        open(url, 1, false).await?
+    let (writer, queue) = if is_sqlite {
+        let writer = open(url, 1, false).await?;
+        (writer.clone(), writer)
     } else {
-        reader.clone()
+        (reader.clone(), open_queue(url).await?)
     };
-    Ok(Databases { reader, writer })
+    Ok(Databases {
+        reader,
+        writer,
+        queue,
+    })
 }
 
 /// Applies pending migrations through the writer.
@@ -145,6 +161,21 @@ async fn open(
                 .foreign_keys(true)
         });
     }
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(|_| record_statement());
+    Ok(db)
+}
+
+/// The job queue's pool on PostgreSQL (see [`Databases::queue`]).
+async fn open_queue(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(QUEUE_CONNECTIONS)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_postgres_opts(|opts| opts.options([("synchronous_commit", "off")]));
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(|_| record_statement());
     Ok(db)

@@ -31,6 +31,8 @@ pub struct App {
     pub db: DatabaseConnection,
     /// Writes: single statements directly, transactions through [`App::begin_write`].
     pub writer: DatabaseConnection,
+    /// The job queue's bookkeeping (see [`db::Databases::queue`]).
+    pub queue_db: DatabaseConnection,
     pub tokens: TokenKeys,
     pub passwords: PasswordHasher,
     pub limits: RateLimiters,
@@ -70,6 +72,7 @@ impl App {
         let databases = db::Databases {
             reader: self.db.clone(),
             writer: self.writer.clone(),
+            queue: self.queue_db.clone(),
         };
         db::migrate(&databases)
             .await
@@ -102,7 +105,11 @@ impl AppState {
     /// State over an already connected and migrated database; connects to Redis when
     /// configured and starts the presence bookkeeping.
     pub async fn with_database(config: Config, databases: db::Databases) -> AppResult<Self> {
-        let db::Databases { reader, writer } = databases;
+        let db::Databases {
+            reader,
+            writer,
+            queue,
+        } = databases;
         let secret = match &config.auth.jwt_secret {
             Some(secret) => secret.expose().to_owned(),
             None => load_or_create_secret(&config.server.data_dir)?,
@@ -150,6 +157,7 @@ impl AppState {
             config,
             db: reader,
             writer,
+            queue_db: queue,
             tokens,
             passwords,
             limits,

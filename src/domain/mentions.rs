@@ -68,32 +68,23 @@ async fn username_of(db: &impl ConnectionTrait, user_id: &str) -> AppResult<Stri
 /// (an edit that mentions them again sends nothing). A draft or deleted post
 /// notifies no one.
 pub async fn notify_post_mentions(state: &AppState, post_id: &str) -> AppResult<()> {
-    let Some(post) = post::Entity::find_by_id(post_id).one(&state.db).await? else {
+    let Some(post) = post::Entity::find_by_id(post_id)
+        .one(&state.db)
+        .await?
+        .filter(|post| post.published && post.deleted_at.is_none())
+    else {
         return Ok(());
     };
-    if !post.published || post.deleted_at.is_some() {
-        return Ok(());
-    }
     let text = format!("{}\n{}", post.title, post.content);
-    let mentioned = mentioned_user_ids(&state.db, &text).await?;
-    let author = username_of(&state.db, &post.author_id).await?;
-    let happening = Happening::MentionedInPost {
-        author: &author,
+    let mentioning = Mentioning {
+        place: Place::Post,
+        text: &text,
+        author_id: &post.author_id,
         post_title: &post.title,
+        data: serde_json::json!({ "postId": post.id }),
+        once_per: format!("MENTION:post:{}", post.id),
     };
-    let news = mentioned
-        .into_iter()
-        .map(|user_id| {
-            NewNotification::about(
-                &happening,
-                &user_id,
-                Some(&post.author_id),
-                serde_json::json!({ "postId": post.id }),
-            )
-            .once_per(format!("MENTION:post:{}:{user_id}", post.id))
-        })
-        .collect();
-    notify(state, news).await
+    notify_mentioned(state, mentioning).await
 }
 
 /// Notifies the accounts mentioned in a comment on a published post, once per
@@ -113,11 +104,52 @@ pub async fn notify_comment_mentions(state: &AppState, comment_id: &str) -> AppR
     else {
         return Ok(());
     };
-    let mentioned = mentioned_user_ids(&state.db, &comment.content).await?;
-    let author = username_of(&state.db, &comment.author_id).await?;
-    let happening = Happening::MentionedInComment {
-        author: &author,
+    let mentioning = Mentioning {
+        place: Place::Comment,
+        text: &comment.content,
+        author_id: &comment.author_id,
         post_title: &post.title,
+        data: super::comments::link(&comment),
+        once_per: format!("MENTION:comment:{}", comment.id),
+    };
+    notify_mentioned(state, mentioning).await
+}
+
+/// Where a mention was written.
+#[derive(Clone, Copy)]
+enum Place {
+    Post,
+    Comment,
+}
+
+/// A text that mentions people, and what its notifications say and link to.
+struct Mentioning<'a> {
+    place: Place,
+    text: &'a str,
+    author_id: &'a str,
+    post_title: &'a str,
+    data: serde_json::Value,
+    /// The dedupe key's prefix; the mentioned account's id completes it.
+    once_per: String,
+}
+
+/// Notifies every account `mentioning.text` mentions, in one write.
+async fn notify_mentioned(state: &AppState, mentioning: Mentioning<'_>) -> AppResult<()> {
+    let mentioned = mentioned_user_ids(&state.db, mentioning.text).await?;
+    if mentioned.is_empty() {
+        return Ok(());
+    }
+    let author = username_of(&state.db, mentioning.author_id).await?;
+    let post_title = mentioning.post_title;
+    let happening = match mentioning.place {
+        Place::Post => Happening::MentionedInPost {
+            author: &author,
+            post_title,
+        },
+        Place::Comment => Happening::MentionedInComment {
+            author: &author,
+            post_title,
+        },
     };
     let news = mentioned
         .into_iter()
@@ -125,19 +157,12 @@ pub async fn notify_comment_mentions(state: &AppState, comment_id: &str) -> AppR
             NewNotification::about(
                 &happening,
                 &user_id,
-                Some(&comment.author_id),
-                super::comments::link(&comment),
+                Some(mentioning.author_id),
+                mentioning.data.clone(),
             )
-            .once_per(format!("MENTION:comment:{}:{user_id}", comment.id))
+            .once_per(format!("{}:{user_id}", mentioning.once_per))
         })
         .collect();
-    notify(state, news).await
-}
-
-async fn notify(state: &AppState, news: Vec<NewNotification>) -> AppResult<()> {
-    if news.is_empty() {
-        return Ok(());
-    }
     let mut write = Write::begin(state).await?;
     write.notify_all(news).await?;
     write.commit().await

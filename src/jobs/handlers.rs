@@ -68,7 +68,10 @@ pub async fn run(state: &AppState, context: &JobContext, job: Job) -> AppResult<
             sleep_ms,
             fail_attempts,
         } => {
-            tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
+            // A zero sleep would still wait for the timer's next tick (a millisecond).
+            if sleep_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
+            }
             if u32::try_from(context.attempt).unwrap_or(u32::MAX) <= fail_attempts {
                 return Err(AppError::Internal(format!(
                     "probe fails attempt {} of its first {fail_attempts}",

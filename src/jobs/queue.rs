@@ -294,6 +294,28 @@ pub async fn complete(writer: &DatabaseConnection, held: &JobContext) -> AppResu
     Ok(())
 }
 
+/// Marks done the jobs `ids` that `worker_id` still runs, in one statement (see
+/// [`complete`]). It cannot tell attempts apart: a job whose lease this worker lost
+/// and then claimed again while the first attempt still ran is marked done by the
+/// first attempt's end (its handler is idempotent, so nothing is lost).
+pub async fn complete_many(
+    writer: &DatabaseConnection,
+    worker_id: &str,
+    ids: &[String],
+) -> AppResult<()> {
+    job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value(JobState::Done.as_str()))
+        .col_expr(job::Column::FailedAt, Expr::value(None::<DateTime<Utc>>))
+        .col_expr(job::Column::FinishedAt, Expr::value(now()))
+        .col_expr(job::Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
+        .filter(job::Column::LockedBy.eq(worker_id))
+        .filter(job::Column::State.eq(JobState::Running.as_str()))
+        .filter(job::Column::Id.is_in(ids))
+        .exec(writer)
+        .await?;
+    Ok(())
+}
+
 /// One failed attempt, as recorded in a job's `errors`.
 #[derive(
     Clone,

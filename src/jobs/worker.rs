@@ -8,7 +8,10 @@ use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
 use entity::job;
 use futures_util::FutureExt;
 use sea_orm::DbBackend;
-use tokio::{sync::Semaphore, task::JoinSet};
+use tokio::{
+    sync::{Semaphore, mpsc, oneshot},
+    task::JoinSet,
+};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
@@ -33,6 +36,25 @@ struct Shared {
     /// Interrupts running jobs (after the shutdown grace).
     interrupt: CancellationToken,
     running: TaskTracker,
+    /// Done jobs, recorded in batches by [`record_completions`].
+    completions: mpsc::UnboundedSender<Completion>,
+}
+
+/// A message to [`record_completions`].
+enum Completion {
+    /// This job (held by this pool's worker id) is done.
+    Done(String),
+    /// Answer once everything sent before is recorded.
+    Flush(oneshot::Sender<()>),
+}
+
+/// Where an attempt's success is recorded.
+#[derive(Clone, Copy)]
+enum Recorder<'a> {
+    /// At once, one statement per job (a drain).
+    Each,
+    /// By the pool's batching recorder.
+    Batched(&'a mpsc::UnboundedSender<Completion>),
 }
 
 /// How a shutdown went.
@@ -48,14 +70,23 @@ impl WorkerPool {
     /// Starts the scheduler and, unless `WORKER_CONCURRENCY` is 0, a worker loop per
     /// queue (and on PostgreSQL the `LISTEN` that wakes them).
     pub fn start(state: &AppState) -> Self {
+        let worker_id = format!("{}-{}", std::process::id(), &new_id()[24..]);
+        let (completions, completed) = mpsc::unbounded_channel();
+        let mut loops = JoinSet::new();
+        // Not among `loops`: it outlives them, until the shutdown's flush.
+        tokio::spawn(record_completions(
+            state.queue_db.clone(),
+            worker_id.clone(),
+            completed,
+        ));
         let shared = Arc::new(Shared {
             state: state.clone(),
-            worker_id: format!("{}-{}", std::process::id(), &new_id()[24..]),
+            worker_id,
             stop: CancellationToken::new(),
             interrupt: CancellationToken::new(),
             running: TaskTracker::new(),
+            completions,
         });
-        let mut loops = JoinSet::new();
         loops.spawn(schedules::run(state.clone(), shared.stop.clone()));
         let jobs = &state.config.jobs;
         let mut any = false;
@@ -92,7 +123,11 @@ impl WorkerPool {
             shared.interrupt.cancel();
             shared.running.wait().await;
         }
-        let handed_back = queue::hand_back(&shared.state.writer, &shared.worker_id).await?;
+        let (flushed, recorded) = oneshot::channel();
+        if shared.completions.send(Completion::Flush(flushed)).is_ok() {
+            let _ = recorded.await;
+        }
+        let handed_back = queue::hand_back(&shared.state.queue_db, &shared.worker_id).await?;
         tracing::info!(
             worker = %shared.worker_id,
             finished_in_time,
@@ -128,7 +163,7 @@ async fn serve_queue(shared: Arc<Shared>, queue: Queue, concurrency: usize) {
         }
         let wanted = permits.len();
         let claimed = queue::claim(
-            &shared.state.writer,
+            &shared.state.queue_db,
             queue,
             &shared.worker_id,
             u64::try_from(wanted).unwrap_or(1),
@@ -141,7 +176,15 @@ async fn serve_queue(shared: Arc<Shared>, queue: Queue, concurrency: usize) {
                 for (row, permit) in rows.into_iter().zip(permits) {
                     let shared = shared.clone();
                     shared.running.clone().spawn(async move {
-                        run_one(&shared.state, &shared.worker_id, row, &shared.interrupt).await;
+                        let recorder = Recorder::Batched(&shared.completions);
+                        run_one(
+                            &shared.state,
+                            &shared.worker_id,
+                            row,
+                            &shared.interrupt,
+                            recorder,
+                        )
+                        .await;
                         drop(permit);
                     });
                 }
@@ -162,6 +205,40 @@ async fn serve_queue(shared: Arc<Shared>, queue: Queue, concurrency: usize) {
     }
 }
 
+/// Records done jobs: everything that finished while the previous statement ran goes
+/// in the next one, so a busy queue pays one statement for many jobs and an idle one
+/// records each job at once.
+async fn record_completions(
+    queue_db: sea_orm::DatabaseConnection,
+    worker_id: String,
+    mut completed: mpsc::UnboundedReceiver<Completion>,
+) {
+    const MOST_PER_STATEMENT: usize = 500;
+    let mut done = Vec::new();
+    let mut flushes = Vec::new();
+    while let Some(first) = completed.recv().await {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Completion::Done(id) => done.push(id),
+                Completion::Flush(answer) => flushes.push(answer),
+            }
+            if done.len() < MOST_PER_STATEMENT {
+                next = completed.try_recv().ok();
+            }
+        }
+        if !done.is_empty()
+            && let Err(err) = queue::complete_many(&queue_db, &worker_id, &done).await
+        {
+            tracing::error!(jobs = done.len(), error = %err.detail(), "cannot record done jobs");
+        }
+        done.clear();
+        for answer in flushes.drain(..) {
+            let _ = answer.send(());
+        }
+    }
+}
+
 /// Every half lease, returns the jobs of dead workers to their queues (and wakes
 /// them).
 async fn rescue(shared: Arc<Shared>) {
@@ -171,7 +248,7 @@ async fn rescue(shared: Arc<Shared>) {
             () = tokio::time::sleep(every) => {}
             () = shared.stop.cancelled() => return,
         }
-        match queue::rescue_expired(&shared.state.writer).await {
+        match queue::rescue_expired(&shared.state.queue_db).await {
             Ok(queues) => {
                 for queue in queues {
                     tracing::warn!(
@@ -188,7 +265,7 @@ async fn rescue(shared: Arc<Shared>) {
 
 /// Wakes this process's workers when another process enqueues a job (PostgreSQL).
 async fn listen(shared: Arc<Shared>) {
-    let pool = shared.state.writer.get_postgres_connection_pool().clone();
+    let pool = shared.state.queue_db.get_postgres_connection_pool().clone();
     let signals = &shared.state.job_signals;
     loop {
         let listener = async {
@@ -233,6 +310,7 @@ async fn run_one(
     worker_id: &str,
     row: job::Model,
     interrupt: &CancellationToken,
+    recorder: Recorder<'_>,
 ) {
     let context = JobContext {
         id: row.id.clone(),
@@ -261,12 +339,19 @@ async fn run_one(
             () = interrupt.cancelled() => return,
         }
     };
-    let recorded = match &outcome {
-        Ok(()) => queue::complete(&state.writer, &context).await,
-        Err(error) => {
+    let recorded = match (&outcome, recorder) {
+        (Ok(()), Recorder::Batched(completions)) => {
+            match completions.send(Completion::Done(row.id.clone())) {
+                Ok(()) => Ok(()),
+                // The recorder is gone (never while the pool runs): record it here.
+                Err(_) => queue::complete(&state.queue_db, &context).await,
+            }
+        }
+        (Ok(()), Recorder::Each) => queue::complete(&state.queue_db, &context).await,
+        (Err(error), _) => {
             tracing::warn!(job = %row.id, kind = %row.kind, attempt = row.attempt, %error, "job failed");
             let base = Duration::from_millis(state.config.jobs.job_retry_base_ms);
-            queue::fail(&state.writer, &context, &row, error, base).await
+            queue::fail(&state.queue_db, &context, &row, error, base).await
         }
     };
     if let Err(err) = recorded {
@@ -303,7 +388,7 @@ async fn keep_lease(state: &AppState, context: &JobContext) {
     let lease = state.config.jobs.lease();
     loop {
         tokio::time::sleep(lease / 3).await;
-        match queue::renew(&state.writer, context, lease).await {
+        match queue::renew(&state.queue_db, context, lease).await {
             Ok(true) => {}
             Ok(false) => return,
             Err(err) => {
@@ -321,12 +406,12 @@ pub async fn drain(state: &AppState) -> AppResult<u64> {
     let lease = state.config.jobs.lease();
     let never = CancellationToken::new();
     let mut ran = 0;
-    queue::rescue_expired(&state.writer).await?;
+    queue::rescue_expired(&state.queue_db).await?;
     loop {
         let mut ran_now = 0;
         for queue in Queue::ALL {
-            for row in queue::claim(&state.writer, queue, &worker_id, 16, lease).await? {
-                run_one(state, &worker_id, row, &never).await;
+            for row in queue::claim(&state.queue_db, queue, &worker_id, 16, lease).await? {
+                run_one(state, &worker_id, row, &never, Recorder::Each).await;
                 ran_now += 1;
             }
         }

@@ -823,7 +823,9 @@ async fn a_committed_job_survives_a_killed_server_and_runs_once() {
 #[tokio::test]
 async fn two_worker_processes_share_two_thousand_jobs_and_run_each_once() {
     let app = TestApp::with_file_database().await;
-    let ids = enqueue_all(&app, (0..2_000).map(|_| NewJob::from(probe(0, 0)))).await;
+    // 2 ms each: long enough that neither process can finish them all alone before
+    // the other has started.
+    let ids = enqueue_all(&app, (0..2_000).map(|_| NewJob::from(probe(2, 0)))).await;
     let workers = [
         Process::start(&app, "worker", &[("WORKER_CONCURRENCY", "4")]),
         Process::start(&app, "worker", &[("WORKER_CONCURRENCY", "4")]),
@@ -941,5 +943,36 @@ async fn sigterm_stops_a_worker_within_its_grace_and_hands_back_what_still_runs(
         (row.state.as_str(), row.attempt, row.locked_by),
         ("available", 0, None),
         "handed back, ready for the next worker"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (TEST_DATABASE_URL): only there do other processes' enqueues wake a worker"]
+async fn a_worker_process_wakes_on_another_process_enqueue() {
+    if !std::env::var("TEST_DATABASE_URL").is_ok_and(|url| url.starts_with("postgres")) {
+        eprintln!("skipped: TEST_DATABASE_URL is not a PostgreSQL URL");
+        return;
+    }
+    let app = TestApp::new().await;
+    let _worker = Process::start(&app, "worker", &[("JOB_POLL_INTERVAL_MS", "60000")]);
+    // The worker's scheduler records its baselines once it runs.
+    wait_until(&app, "the worker is up", async |app| {
+        schedule_firing::Entity::find()
+            .count(&app.state.db)
+            .await
+            .expect("count")
+            > 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let ids = enqueue_all(&app, [NewJob::from(probe(0, 0))]).await;
+    wait_until(&app, "the job is done", async |app| {
+        job_row(app, &ids[0]).await.state == "done"
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "woken by NOTIFY, not by the minute-long poll"
     );
 }
