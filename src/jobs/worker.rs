@@ -157,6 +157,8 @@ async fn serve_queue(shared: Arc<Shared>, queue: Queue, concurrency: usize) {
             },
             () = shared.stop.cancelled() => return,
         };
+        // Jobs that end together free their slots together: one claim fills them all.
+        tokio::task::yield_now().await;
         let mut permits = vec![first];
         while let Ok(permit) = slots.clone().try_acquire_owned() {
             permits.push(permit);
