@@ -237,6 +237,17 @@ async fn unique_keys_delays_timeouts_and_retention() {
     }
 }
 
+/// The counts of `queue` in the data of `GET /api/admin/jobs`.
+fn queue_stats(stats: &Value, queue: &str) -> Value {
+    stats["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|entry| entry["queue"] == queue)
+        .unwrap_or_else(|| panic!("no {queue} queue in {stats}"))
+        .clone()
+}
+
 #[tokio::test]
 async fn the_status_counts_each_state_and_the_oldest_wait() {
     let app = TestApp::new().await;
@@ -268,12 +279,7 @@ async fn the_status_counts_each_state_and_the_oldest_wait() {
     assert_eq!(app.run_jobs().await, 2, "the probe and a purge ran");
     let stats = app.get("/api/admin/jobs", Some(&admin.token)).await;
     let stats = stats.data(200);
-    let maintenance = stats["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .find(|queue| queue["queue"] == "maintenance")
-        .expect("maintenance");
+    let maintenance = &queue_stats(stats, "maintenance");
     for (state, count) in [
         ("running", 1),
         ("retrying", 1),
@@ -300,13 +306,7 @@ async fn the_status_counts_each_state_and_the_oldest_wait() {
     )
     .await;
     let stats = app.get("/api/admin/jobs", Some(&admin.token)).await;
-    let maintenance = stats.data(200)["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .find(|queue| queue["queue"] == "maintenance")
-        .expect("maintenance")
-        .clone();
+    let maintenance = queue_stats(stats.data(200), "maintenance");
     assert_eq!(maintenance["pending"], 1, "{maintenance}");
     let waited = maintenance["oldestPendingSecs"].as_f64().expect("seconds");
     assert!((29.0..120.0).contains(&waited), "{maintenance}");
@@ -378,13 +378,7 @@ async fn failing_jobs_back_off_then_die_and_admins_retry_or_discard_them() {
         .assert_error(401, "UNAUTHORIZED");
     let stats = app.get("/api/admin/jobs", Some(&admin.token)).await;
     let stats = stats.data(200).clone();
-    let maintenance = stats["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .find(|queue| queue["queue"] == "maintenance")
-        .expect("the maintenance queue")
-        .clone();
+    let maintenance = queue_stats(&stats, "maintenance");
     assert_eq!(maintenance["dead"], 2, "{stats}");
     assert_eq!(maintenance["pending"], 0, "{stats}");
     let failure = stats["latestFailures"]
@@ -882,6 +876,21 @@ async fn a_job_whose_worker_was_killed_is_claimed_again_after_its_lease_and_comp
     assert_eq!(row.errors, "[]", "the lost attempt is no failure");
 }
 
+/// Enqueues a no-op job and asserts that an idle worker, whose poll interval is a
+/// minute, ran it within seconds: `waker` woke it.
+async fn assert_an_enqueue_wakes_a_worker(app: &TestApp, waker: &str) {
+    let started = Instant::now();
+    let ids = enqueue_all(app, [NewJob::from(probe(0, 0))]).await;
+    wait_until(app, "the job is done", async |app| {
+        job_row(app, &ids[0]).await.state == "done"
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "woken by {waker}, not by the minute-long poll"
+    );
+}
+
 #[tokio::test]
 async fn idle_workers_wake_when_a_job_is_enqueued_not_at_the_next_poll() {
     let app = TestApp::with_file_database_and_config(|config| {
@@ -890,16 +899,7 @@ async fn idle_workers_wake_when_a_job_is_enqueued_not_at_the_next_poll() {
     .await;
     let pool = WorkerPool::start(&app.state);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = Instant::now();
-    let ids = enqueue_all(&app, [NewJob::from(probe(0, 0))]).await;
-    wait_until(&app, "the job is done", async |app| {
-        job_row(app, &ids[0]).await.state == "done"
-    })
-    .await;
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "woken by the enqueue, not the minute-long poll"
-    );
+    assert_an_enqueue_wakes_a_worker(&app, "the enqueue's signal").await;
     pool.shutdown(Duration::from_secs(1))
         .await
         .expect("shutdown");
@@ -965,14 +965,5 @@ async fn a_worker_process_wakes_on_another_process_enqueue() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let started = Instant::now();
-    let ids = enqueue_all(&app, [NewJob::from(probe(0, 0))]).await;
-    wait_until(&app, "the job is done", async |app| {
-        job_row(app, &ids[0]).await.state == "done"
-    })
-    .await;
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "woken by NOTIFY, not by the minute-long poll"
-    );
+    assert_an_enqueue_wakes_a_worker(&app, "NOTIFY").await;
 }
