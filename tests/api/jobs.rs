@@ -967,3 +967,58 @@ async fn a_worker_process_wakes_on_another_process_enqueue() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_an_enqueue_wakes_a_worker(&app, "NOTIFY").await;
 }
+
+#[tokio::test]
+async fn an_interrupted_broadcast_resumes_after_its_checkpoint_and_notifies_nobody_twice() {
+    let app = TestApp::new().await;
+    let admin = app.register("admin").await;
+    let mut fans = Vec::new();
+    for index in 0..4 {
+        fans.push(app.register(&format!("fan_{index}")).await);
+    }
+    let mut recipients: Vec<String> = fans.iter().map(|fan| fan.user_id.clone()).collect();
+    recipients.sort();
+    let ids = enqueue_all(
+        &app,
+        [NewJob::from(Job::BroadcastSystemNotice {
+            actor_id: admin.user_id.clone(),
+            title: "Hello".to_owned(),
+            message: "Everyone".to_owned(),
+        })],
+    )
+    .await;
+    // An earlier attempt stored the batch that ended with the second recipient, then
+    // its worker died.
+    job::Entity::update_many()
+        .col_expr(
+            job::Column::Progress,
+            json!({ "after": recipients[1] }).to_string().into(),
+        )
+        .filter(job::Column::Id.eq(&ids[0]))
+        .exec(&app.state.writer)
+        .await
+        .expect("checkpoint");
+    assert_eq!(app.run_jobs().await, 1);
+    let notified = async |user_id: &str| {
+        notification::Entity::find()
+            .filter(notification::Column::UserId.eq(user_id))
+            .filter(notification::Column::NotificationType.eq("SYSTEM"))
+            .count(&app.state.db)
+            .await
+            .expect("count")
+    };
+    for (index, user_id) in recipients.iter().enumerate() {
+        let expected = u64::from(index >= 2);
+        assert_eq!(notified(user_id).await, expected, "recipient {index}");
+    }
+    assert_eq!(notified(&admin.user_id).await, 0, "not the sender");
+    let row = job_row(&app, &ids[0]).await;
+    assert_eq!(row.state, "done");
+    assert_eq!(
+        row.progress
+            .as_deref()
+            .map(serde_json::from_str::<Value>)
+            .and_then(Result::ok),
+        Some(json!({ "after": recipients[3] }))
+    );
+}
