@@ -20,9 +20,11 @@
 //! jobs of their queue in `run_at` order: on PostgreSQL with `FOR UPDATE SKIP
 //! LOCKED`, so any number of workers on any number of machines share a queue; on
 //! SQLite under the single write lock. A job whose worker died goes back to its
-//! queue once its lease has run out (every worker process looks every half lease). Idle workers wake at once when a job is enqueued
-//! (`LISTEN/NOTIFY` on PostgreSQL, an in-process signal on SQLite) and poll only as
-//! the fallback.
+//! queue once its lease has run out (every worker process looks every half lease).
+//! Idle workers wake at once when a job is enqueued (`LISTEN/NOTIFY` on PostgreSQL,
+//! an in-process signal on SQLite) and poll only as the fallback. The queue's own
+//! bookkeeping goes through [`crate::db::Databases::queue`]; done jobs are recorded
+//! in batches.
 
 pub mod bench;
 mod config;
