@@ -130,6 +130,12 @@ async fn open(
     max_connections: u32,
     in_memory: bool,
 ) -> Result<DatabaseConnection, DbErr> {
+    connect_counted(options(url, max_connections, in_memory)).await
+}
+
+/// The options of a pool of up to `max_connections` connections to `url`, tuned for
+/// its backend.
+fn options(url: &str, max_connections: u32, in_memory: bool) -> ConnectOptions {
     let is_sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -161,21 +167,18 @@ async fn open(
                 .foreign_keys(true)
         });
     }
-    let mut db = Database::connect(options).await?;
-    db.set_metric_callback(|_| record_statement());
-    Ok(db)
+    options
 }
 
 /// The job queue's pool on PostgreSQL (see [`Databases::queue`]).
 async fn open_queue(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .max_connections(QUEUE_CONNECTIONS)
-        .min_connections(0)
-        .acquire_timeout(Duration::from_secs(10))
-        .test_before_acquire_if_idle_for(Duration::from_secs(30))
-        .sqlx_logging(false)
-        .map_sqlx_postgres_opts(|opts| opts.options([("synchronous_commit", "off")]));
+    let mut options = options(url, QUEUE_CONNECTIONS, false);
+    options.map_sqlx_postgres_opts(|opts| opts.options([("synchronous_commit", "off")]));
+    connect_counted(options).await
+}
+
+/// Connects a pool whose statements the per-request counter sees.
+async fn connect_counted(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(|_| record_statement());
     Ok(db)

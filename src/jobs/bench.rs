@@ -9,7 +9,7 @@ use chrono::Utc;
 use entity::job;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{Job, NewJob, WorkerPool};
+use super::{Job, JobState, NewJob, WorkerPool};
 use crate::{domain::effects::Write, error::AppResult, state::AppState};
 
 /// Jobs enqueued per transaction while filling the queue.
@@ -55,7 +55,9 @@ fn noop() -> NewJob {
 /// end costs the workers nothing).
 async fn any_unfinished(state: &AppState) -> AppResult<bool> {
     Ok(job::Entity::find()
-        .filter(job::Column::State.is_in(["available", "running"]))
+        .filter(
+            job::Column::State.is_in([JobState::Available.as_str(), JobState::Running.as_str()]),
+        )
         .one(&state.db)
         .await?
         .is_some())

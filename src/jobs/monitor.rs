@@ -162,9 +162,9 @@ pub async fn queue_stats(state: &AppState) -> AppResult<Vec<QueueStats>> {
             continue;
         };
         let (jobs, retried, later) = (count(jobs), count(retried), count(later));
-        match state.as_str() {
-            "running" => entry.running += jobs,
-            "dead" => entry.dead += jobs,
+        match JobState::parse(&state) {
+            Some(JobState::Running) => entry.running += jobs,
+            Some(JobState::Dead) => entry.dead += jobs,
             _ => {
                 entry.retrying += retried;
                 entry.scheduled += later;

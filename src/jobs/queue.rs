@@ -42,6 +42,13 @@ impl JobState {
             Self::Dead => "dead",
         }
     }
+
+    /// Parses a stored name.
+    pub fn parse(stored: &str) -> Option<Self> {
+        [Self::Available, Self::Running, Self::Done, Self::Dead]
+            .into_iter()
+            .find(|state| state.as_str() == stored)
+    }
 }
 
 /// A job to enqueue, with its options.
@@ -283,15 +290,17 @@ pub async fn renew(
 /// that ran it, `errors` its earlier failures, and `failed_at` is cleared (the job
 /// is no longer a failure).
 pub async fn complete(writer: &DatabaseConnection, held: &JobContext) -> AppResult<()> {
+    mark_done().filter(held.held()).exec(writer).await?;
+    Ok(())
+}
+
+/// The update that marks jobs done, for [`complete`] and [`complete_many`] to filter.
+fn mark_done() -> sea_orm::UpdateMany<job::Entity> {
     job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(JobState::Done.as_str()))
         .col_expr(job::Column::FailedAt, Expr::value(None::<DateTime<Utc>>))
         .col_expr(job::Column::FinishedAt, Expr::value(now()))
         .col_expr(job::Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
-        .filter(held.held())
-        .exec(writer)
-        .await?;
-    Ok(())
 }
 
 /// Marks done the jobs `ids` that `worker_id` still runs, in one statement (see
@@ -303,11 +312,7 @@ pub async fn complete_many(
     worker_id: &str,
     ids: &[String],
 ) -> AppResult<()> {
-    job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value(JobState::Done.as_str()))
-        .col_expr(job::Column::FailedAt, Expr::value(None::<DateTime<Utc>>))
-        .col_expr(job::Column::FinishedAt, Expr::value(now()))
-        .col_expr(job::Column::LockedUntil, Expr::value(None::<DateTime<Utc>>))
+    mark_done()
         .filter(job::Column::LockedBy.eq(worker_id))
         .filter(job::Column::State.eq(JobState::Running.as_str()))
         .filter(job::Column::Id.is_in(ids))

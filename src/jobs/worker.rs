@@ -99,11 +99,9 @@ impl WorkerPool {
         }
         if any {
             loops.spawn(rescue(shared.clone()));
-        }
-        if any && state.writer.get_database_backend() == DbBackend::Postgres {
-            loops.spawn(listen(shared.clone()));
-        }
-        if any {
+            if state.queue_db.get_database_backend() == DbBackend::Postgres {
+                loops.spawn(listen(shared.clone()));
+            }
             tracing::info!(worker = %shared.worker_id, "job workers started");
         }
         Self { shared, loops }

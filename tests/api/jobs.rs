@@ -22,7 +22,7 @@ use sparkle_universe::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Session, TestApp};
+use crate::support::{Session, TestApp, free_port};
 
 /// How long a test waits for background work before it fails.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -696,10 +696,7 @@ struct Process {
 impl Process {
     /// Starts `sparkle <command>` with `env` over `app`'s database.
     fn start(app: &TestApp, command: &str, env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let data_dir =
             std::env::temp_dir().join(format!("sparkle-jobs-{}", uuid::Uuid::new_v4().simple()));
         let mut process = Command::new(env!("CARGO_BIN_EXE_sparkle"));

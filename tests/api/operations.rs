@@ -12,7 +12,7 @@ use axum::{body::Body, extract::ConnectInfo, http::Request};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::TestApp;
+use crate::support::{TestApp, free_port};
 
 #[tokio::test]
 async fn every_answer_and_error_carries_the_request_id() {
@@ -59,10 +59,7 @@ async fn a_trusted_proxy_names_the_request_and_others_cannot() {
 
 #[tokio::test]
 async fn json_logs_have_one_line_per_request_with_its_id() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let data_dir =
         std::env::temp_dir().join(format!("sparkle-logs-{}", uuid::Uuid::new_v4().simple()));
     let mut server = Command::new(env!("CARGO_BIN_EXE_sparkle"))

@@ -107,6 +107,14 @@ pub fn each<'a>(array: &'a Value, pointer: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// A local port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// Configuration for tests: fast password hashing and no rate limits.
 pub fn test_config() -> Config {
     let mut config = Config::defaults();
@@ -420,11 +428,7 @@ impl PrivateRedis {
         std::env::var("TEST_REDIS_URL")
             .ok()
             .filter(|url| !url.is_empty())?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        Some(Self::on(port).await)
+        Some(Self::on(free_port()).await)
     }
 
     async fn on(port: u16) -> Self {
