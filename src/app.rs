@@ -17,8 +17,8 @@ use tower_http::{
 };
 
 use crate::{
-    auth, db::SqlCounter, error::AppError, graphql, html::HtmlPage, metrics, request_log, rest,
-    state::AppState,
+    auth, db::SqlCounter, error::AppError, graphql, html::HtmlPage,
+    mail::transport::TransportHealth, metrics, request_log, rest, state::AppState,
 };
 
 /// The whole application over `state`; tests drive this same router.
@@ -156,14 +156,22 @@ async fn home(headers: axum::http::HeaderMap) -> Response {
 #[derive(serde::Serialize)]
 struct Health {
     status: &'static str,
+    /// Whether each mail transport can take mail (on `/ready`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mail: Option<Vec<TransportHealth>>,
 }
 
 /// Alive: the process answers.
 async fn health() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: "ok",
+        mail: None,
+    })
 }
 
-/// Ready: the database answers and, with Redis, the event bus is subscribed.
+/// Ready: the database answers and, with Redis, the event bus is subscribed (503
+/// otherwise). The mail transports are reported too: one that cannot be reached makes
+/// the status `degraded` but not unready, as mail waits in the queue meanwhile.
 async fn ready(State(state): State<AppState>) -> Response {
     let problem = if !crate::db::is_reachable(&state.db).await {
         Some("database unreachable")
@@ -172,9 +180,28 @@ async fn ready(State(state): State<AppState>) -> Response {
     } else {
         None
     };
+    let mail = state.mail.mailer.probe().await;
     match problem {
-        None => Json(Health { status: "ready" }).into_response(),
-        Some(status) => (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status })).into_response(),
+        None => {
+            let status = if mail.iter().all(|transport| transport.reachable) {
+                "ready"
+            } else {
+                "degraded"
+            };
+            Json(Health {
+                status,
+                mail: Some(mail),
+            })
+            .into_response()
+        }
+        Some(status) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status,
+                mail: Some(mail),
+            }),
+        )
+            .into_response(),
     }
 }
 

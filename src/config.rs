@@ -27,6 +27,8 @@ pub struct Config {
     pub dev_mode: bool,
     #[command(flatten)]
     pub jobs: crate::jobs::JobsConfig,
+    #[command(flatten)]
+    pub mail: crate::mail::MailConfig,
 }
 
 /// Listening, connections and request bodies.

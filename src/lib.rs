@@ -17,6 +17,7 @@ pub mod html;
 pub mod jobs;
 /// Per-client rate limits.
 pub mod limits;
+pub mod mail;
 pub mod metrics;
 pub mod raw_input;
 pub mod realtime;

@@ -15,6 +15,7 @@ use crate::{
     error::{AppError, AppResult},
     jobs::JobSignals,
     limits::{RateLimiters, SharedCounters},
+    mail::MailService,
     metrics::{Metrics, SharedMetrics},
     realtime::{BusCounters, EventBus, Presence, presence},
 };
@@ -50,6 +51,8 @@ pub struct App {
     pub metrics: SharedMetrics,
     /// Wakes this process's idle job workers.
     pub job_signals: JobSignals,
+    /// Mail transports, link signing and the addresses mail links point at.
+    pub mail: MailService,
     /// Cancelled when the server shuts down; live connections close on it.
     pub shutdown: CancellationToken,
 }
@@ -120,6 +123,7 @@ impl AppState {
             &config.auth.jwt_audience,
             config.auth.access_token_ttl_secs,
         );
+        let mail = MailService::new(&config, secret.as_bytes())?;
         let passwords =
             PasswordHasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
         let redis_error = |url: &str, err: redis::RedisError| {
@@ -169,6 +173,7 @@ impl AppState {
             tags,
             metrics,
             job_signals: JobSignals::default(),
+            mail,
             shutdown: CancellationToken::new(),
         })))
     }

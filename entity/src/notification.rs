@@ -26,6 +26,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Place in the user's live feed, in commit order (see `feed_positions`).
     pub feed_position: i64,
+    /// When a mail told of it (none: not mailed yet).
+    pub emailed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

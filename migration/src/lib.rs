@@ -11,6 +11,7 @@ mod m20261129_000004_post_rank_indexes;
 mod m20261203_000005_list_indexes;
 mod m20261203_000006_feed_positions;
 mod m20261203_000007_jobs;
+mod m20261203_000008_email;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_list_indexes::Migration),
             Box::new(m20261203_000006_feed_positions::Migration),
             Box::new(m20261203_000007_jobs::Migration),
+            Box::new(m20261203_000008_email::Migration),
         ]
     }
 }

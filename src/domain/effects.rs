@@ -1,8 +1,8 @@
 //! The effects seam: one place for what a write causes.
 //!
 //! A domain write begins a [`Write`], does its statements through [`Write::db`], and
-//! records what it causes as it goes: notifications ([`Write::notify`]), live events
-//! ([`Write::publish`]), cache invalidations ([`Write::post_totals_changed`]) and jobs
+//! records what it causes as it goes: notifications ([`Write::notify`], each also
+//! scheduling the mail about it), live events ([`Write::publish`]), cache invalidations ([`Write::post_totals_changed`]) and jobs
 //! ([`Write::enqueue`]). It ends with [`Write::commit`], which commits and only then
 //! dispatches: announces the notifications, publishes the events, forgets the caches
 //! and wakes the workers of the queues that got jobs.
@@ -18,7 +18,10 @@ use std::collections::BTreeSet;
 use entity::notification;
 use sea_orm::{DatabaseTransaction, EntityTrait, IntoActiveModel};
 
-use super::notifications::{self, NewNotification};
+use super::{
+    notification_mail,
+    notifications::{self, NewNotification},
+};
 use crate::{
     error::AppResult,
     jobs::{self, NewJob, Queue},
@@ -49,6 +52,11 @@ impl<'a> Write<'a> {
         })
     }
 
+    /// The application the write belongs to.
+    pub fn state(&self) -> &'a AppState {
+        self.state
+    }
+
     /// The transaction: every statement of the write goes through it.
     pub fn db(&self) -> &DatabaseTransaction {
         &self.txn
@@ -57,10 +65,12 @@ impl<'a> Write<'a> {
     /// Stores a notification (see [`notifications::notify`]), announced after the
     /// commit; returns whether it was stored.
     pub async fn notify(&mut self, new: NewNotification) -> AppResult<bool> {
-        let stored = notifications::notify(&self.txn, new).await?;
-        let was_stored = stored.is_some();
-        self.notifications.extend(stored);
-        Ok(was_stored)
+        let Some(stored) = notifications::notify(&self.txn, new).await? else {
+            return Ok(false);
+        };
+        notification_mail::schedule(self, &stored.user_id, &stored.notification_type).await?;
+        self.notifications.push(stored);
+        Ok(true)
     }
 
     /// Stores each of `news`, in recipient order (several feeds' positions are taken
@@ -84,6 +94,9 @@ impl<'a> Write<'a> {
         )
         .exec_without_returning(&self.txn)
         .await?;
+        for row in &rows {
+            notification_mail::schedule(self, &row.user_id, &row.notification_type).await?;
+        }
         self.notifications.extend(rows);
         Ok(())
     }

@@ -2,7 +2,9 @@
 //! `(&AppState, &Caller, input)`. Validation and authorization live here, so the
 //! REST handlers and the GraphQL resolvers get exactly the same behaviour.
 
+pub mod account_email;
 pub mod comments;
+pub mod digest;
 pub mod effects;
 pub mod feed_positions;
 pub mod follows;
@@ -11,6 +13,7 @@ pub mod mentions;
 pub mod moderation;
 pub mod notification_copy;
 pub mod notification_feed;
+pub mod notification_mail;
 pub mod notifications;
 pub mod pagination;
 pub mod posts;

@@ -1,5 +1,5 @@
 //! The words of every notification: its title and message, from the names involved.
-//! In-app notifications take them from here, and so will the mail about them, so a
+//! In-app notifications take them from here, and so does the mail about them, so a
 //! notification reads the same wherever it is seen.
 
 use super::notifications::NotificationType;
@@ -91,5 +91,38 @@ impl Happening<'_> {
             }
             Self::SystemNotice { message, .. } => (*message).to_owned(),
         }
+    }
+}
+
+/// A line summing up `count` notifications of `kind` in one mail ("3 new followers").
+pub fn mail_summary(kind: NotificationType, count: usize) -> String {
+    let plural = |one: &str, many: &str| {
+        if count == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{count} {many}")
+        }
+    };
+    match kind {
+        NotificationType::UserFollowed => plural("new follower", "new followers"),
+        NotificationType::PostCommented => {
+            plural("new comment or reply", "new comments and replies")
+        }
+        NotificationType::Mention => plural("new mention of you", "new mentions of you"),
+        NotificationType::PostLiked => {
+            plural("new reaction to your posts", "new reactions to your posts")
+        }
+        NotificationType::CommentLiked => plural(
+            "new reaction to your comments",
+            "new reactions to your comments",
+        ),
+        NotificationType::AchievementUnlocked => {
+            plural("achievement unlocked", "achievements unlocked")
+        }
+        NotificationType::LevelUp => plural("level reached", "levels reached"),
+        NotificationType::System => plural(
+            "notice from Sparkle Universe",
+            "notices from Sparkle Universe",
+        ),
     }
 }

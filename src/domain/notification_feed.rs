@@ -347,6 +347,7 @@ pub async fn deliver_broadcast(
                 read_at: None,
                 created_at,
                 feed_position,
+                emailed_at: None,
             })
             .collect();
         write.insert_notifications(rows).await?;

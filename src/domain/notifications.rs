@@ -148,6 +148,7 @@ pub async fn notify(
         read_at: None,
         created_at: now(),
         feed_position,
+        emailed_at: None,
     };
     let active = notification::ActiveModel {
         id: Set(row.id.clone()),
@@ -162,6 +163,7 @@ pub async fn notify(
         read_at: Set(None),
         created_at: Set(row.created_at),
         feed_position: Set(row.feed_position),
+        emailed_at: Set(None),
     };
     let inserted = notification::Entity::insert(active)
         .on_conflict_do_nothing_on([

@@ -22,6 +22,7 @@ use super::{
 use crate::{
     auth::{Caller, Role, UserStatus, new_refresh_secret, refresh_secret_hash},
     error::{AppError, AppResult},
+    mail::{MailContent, queue_mail},
     realtime::Event,
     state::AppState,
 };
@@ -107,7 +108,7 @@ impl From<Session> for SessionView {
     }
 }
 
-/// Creates an account and signs it in.
+/// Creates an account, signs it in and mails it the link that verifies its address.
 pub async fn register(
     state: &AppState,
     caller: &Caller,
@@ -155,6 +156,7 @@ pub async fn register(
 
     let password_hash = state.passwords.hash(input.password).await?;
     let created_at = now();
+    let mut write = Write::begin(state).await?;
     let account = user::ActiveModel {
         id: Set(new_id()),
         email: Set(email),
@@ -172,11 +174,20 @@ pub async fn register(
         created_at: Set(created_at),
         updated_at: Set(created_at),
     }
-    .insert(&state.writer)
+    .insert(write.db())
     .await
     .map_err(|err| {
         AppError::unique_violation(err, "username", "Email or username is already taken")
     })?;
+    queue_mail(
+        &mut write,
+        &account.id,
+        &account.email,
+        &MailContent::Welcome,
+        None,
+    )
+    .await?;
+    write.commit().await?;
     start_session(state, account, new_id()).await
 }
 

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{effects::Write, now, text::trimmed_non_empty, validate::Validator};
 use crate::{
-    auth::{Caller, Role},
+    auth::{Caller, Role, UserStatus},
     error::{AppError, AppResult},
     state::AppState,
 };
 
-/// An account as the API shows it (the seed's `User`). `email` is present only for
-/// the account itself and for moderators.
+/// An account as the API shows it (the seed's `User`). `email`, `status` and
+/// `emailVerified` are present only for the account itself and for moderators.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(rename = "User")]
@@ -27,6 +27,11 @@ pub struct UserView {
     pub username: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
+    /// Whether the address was verified (a PENDING_VERIFICATION account's is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
     pub image: Option<String>,
     pub role: Role,
     pub level: i32,
@@ -41,6 +46,8 @@ impl UserView {
             id: user.id.clone(),
             username: user.username.clone(),
             email: show_email.then(|| user.email.clone()),
+            status: show_email.then(|| user.status.parse().ok()).flatten(),
+            email_verified: show_email.then_some(user.email_verified),
             image: user.image.clone(),
             role: user.role.parse().unwrap_or(Role::User),
             level: user.level,
@@ -352,4 +359,9 @@ pub async fn update_profile(
     }
     write.commit().await?;
     Ok(user)
+}
+
+/// The level of `experience` points (PRODUCT_RULES: `floor(sqrt(experience / 100)) + 1`).
+pub fn level_for(experience: i64) -> i32 {
+    i32::try_from((experience.max(0) / 100).isqrt() + 1).unwrap_or(i32::MAX)
 }

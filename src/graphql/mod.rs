@@ -10,6 +10,7 @@ mod cursor;
 mod jobs;
 mod live;
 mod loaders;
+mod mail;
 mod mutation;
 mod node;
 mod notifications;
@@ -56,6 +57,7 @@ pub struct QueryRoot(
     notifications::NotificationQuery,
     comments::CommentQuery,
     jobs::JobQuery,
+    mail::MailQuery,
 );
 
 /// Every mutation, one object per area.
@@ -69,6 +71,7 @@ pub struct MutationRoot(
     notifications::NotificationMutation,
     live::LiveMutation,
     jobs::JobMutation,
+    mail::MailMutation,
 );
 
 /// The executable schema.

@@ -22,7 +22,7 @@ use super::{
     social,
 };
 use crate::{
-    auth::Role,
+    auth::{Role, UserStatus},
     domain::{
         follows::FollowList,
         pagination::PageWindow,
@@ -184,6 +184,14 @@ impl User {
         Ok(Self { row, show_email })
     }
 
+    /// `row` as its owner sees it (e.g. whoever holds a token mailed to the account).
+    pub fn to_its_owner(row: user::Model) -> Self {
+        Self {
+            row: Arc::new(row),
+            show_email: true,
+        }
+    }
+
     /// The account `user_id`, through the request's loader.
     pub async fn by_id(ctx: &Context<'_>, user_id: &str) -> async_graphql::Result<Option<Self>> {
         let row = ctx.loader()?.load_one(UserById(user_id.to_owned())).await?;
@@ -202,6 +210,16 @@ impl User {
     /// Visible to the account itself and to moderators only.
     async fn email(&self) -> Option<&str> {
         self.show_email.then_some(self.row.email.as_str())
+    }
+    /// The account's status (shown to the account itself and to moderators).
+    async fn status(&self) -> Option<UserStatus> {
+        self.show_email
+            .then(|| self.row.status.parse().ok())
+            .flatten()
+    }
+    /// Whether the address was verified (shown with `email`).
+    async fn email_verified(&self) -> Option<bool> {
+        self.show_email.then_some(self.row.email_verified)
     }
     async fn image(&self) -> Option<&str> {
         self.row.image.as_deref()

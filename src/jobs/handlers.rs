@@ -7,8 +7,12 @@ use chrono::TimeDelta;
 
 use super::{Job, JobContext, queue, schedules};
 use crate::{
-    domain::{mentions, notification_copy::Happening, notification_feed, now, sessions},
+    domain::{
+        account_email, digest, mentions, notification_copy::Happening, notification_feed,
+        notification_mail, now, sessions,
+    },
     error::{AppError, AppResult},
+    mail::{limits, outbox},
     state::AppState,
 };
 
@@ -34,9 +38,11 @@ pub async fn run(state: &AppState, context: &JobContext, job: Job) -> AppResult<
         }
         Job::PurgeExpiredSessions => {
             let purged = sessions::purge_expired(&state.writer).await?;
+            let email_tokens = account_email::purge_expired_tokens(&state.writer).await?;
             tracing::info!(
                 refresh_tokens = purged.refresh_tokens,
                 login_throttles = purged.login_throttles,
+                email_tokens,
                 "purged expired sessions"
             );
             Ok(())
@@ -57,13 +63,26 @@ pub async fn run(state: &AppState, context: &JobContext, job: Job) -> AppResult<
             )
             .await?;
             let firings = schedules::purge_firings(&state.writer, now).await?;
-            tracing::info!(jobs = purged, firings, "purged finished jobs");
+            let mail_counters = limits::purge_counters(&state.writer).await?;
+            tracing::info!(
+                jobs = purged,
+                firings,
+                mail_counters,
+                "purged finished jobs"
+            );
             Ok(())
         }
-        Job::WeeklyDigest { week_of } => {
-            tracing::info!(%week_of, "weekly digest slot");
-            Ok(())
+        Job::WeeklyDigest { week_of } => digest::fan_out(state, context, week_of).await,
+        Job::SendDigest { user_id, week_of } => digest::send_digest(state, &user_id, week_of).await,
+        Job::SendMail { mail_id } => outbox::deliver(state, &mail_id).await,
+        Job::MailNotifications {
+            user_id,
+            notification_type,
+        } => {
+            notification_mail::mail_notifications(state, context, &user_id, &notification_type)
+                .await
         }
+        Job::SendPasswordReset { email } => account_email::send_password_reset(state, &email).await,
         Job::Probe {
             sleep_ms,
             fail_attempts,

@@ -30,8 +30,22 @@ pub enum Job {
     PurgeReadNotifications,
     /// Delete finished jobs past the retention period, and old schedule firings.
     PurgeFinishedJobs,
-    /// The weekly digest of the week starting at `week_of`.
+    /// Enqueues the weekly digest of every account, for the week before `week_of`.
     WeeklyDigest { week_of: DateTime<Utc> },
+    /// One account's weekly digest.
+    SendDigest {
+        user_id: String,
+        week_of: DateTime<Utc>,
+    },
+    /// Sends (or defers, or skips) one recorded mail.
+    SendMail { mail_id: String },
+    /// Mails one account its notifications of one type not mailed yet, coalesced.
+    MailNotifications {
+        user_id: String,
+        notification_type: String,
+    },
+    /// Mails a password-reset link to the account at `email`, if there is one.
+    SendPasswordReset { email: String },
     /// Checks the queue itself: waits `sleep_ms`, and fails its first
     /// `fail_attempts` attempts. Used by the queue's tests and benchmark.
     Probe { sleep_ms: u64, fail_attempts: u32 },
@@ -58,6 +72,10 @@ impl Job {
             Self::PurgeReadNotifications => "purge_read_notifications",
             Self::PurgeFinishedJobs => "purge_finished_jobs",
             Self::WeeklyDigest { .. } => "weekly_digest",
+            Self::SendDigest { .. } => "send_digest",
+            Self::SendMail { .. } => "send_mail",
+            Self::MailNotifications { .. } => "mail_notifications",
+            Self::SendPasswordReset { .. } => "send_password_reset",
             Self::Probe { .. } => "probe",
         }
     }
@@ -78,6 +96,10 @@ impl Job {
                 spec(Queue::Maintenance, 5, 10 * 60)
             }
             Self::WeeklyDigest { .. } => spec(Queue::Email, 5, 60 * 60),
+            Self::SendDigest { .. } | Self::MailNotifications { .. } => spec(Queue::Email, 10, 60),
+            // Each transport has its own timeout; the job's covers trying them all.
+            Self::SendMail { .. } => spec(Queue::Email, 12, 5 * 60),
+            Self::SendPasswordReset { .. } => spec(Queue::Email, 10, 60),
             Self::Probe { .. } => spec(Queue::Maintenance, 3, 60),
         }
     }

@@ -74,9 +74,10 @@ pub struct JobStats {
     pub schedules: Vec<schedules::ScheduleView>,
 }
 
-fn ensure_admin(caller: &Caller) -> AppResult<()> {
+/// Refuses anyone but an administrator.
+pub fn ensure_admin(caller: &Caller) -> AppResult<()> {
     if caller.viewer()?.role != Role::Admin {
-        return Err(AppError::Forbidden("Only administrators may manage jobs"));
+        return Err(AppError::Forbidden("Only administrators may do this"));
     }
     Ok(())
 }

@@ -444,3 +444,14 @@ pub async fn purge_finished(
         .await?;
     Ok(result.rows_affected)
 }
+
+/// Frees the unique key of running job `job_id`, so a job with the same key can be
+/// enqueued while this one runs (a coalescing job does, once it starts gathering).
+pub async fn release_unique_key(db: &impl ConnectionTrait, job_id: &str) -> AppResult<()> {
+    job::Entity::update_many()
+        .col_expr(job::Column::UniqueKey, Expr::value(None::<String>))
+        .filter(job::Column::Id.eq(job_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

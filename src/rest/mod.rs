@@ -5,6 +5,7 @@ mod auth;
 mod comments;
 pub mod extract;
 mod jobs;
+mod mail;
 mod moderation;
 mod notifications;
 mod posts;
@@ -140,6 +141,7 @@ fn api_routes() -> ApiRouter<AppState> {
         .merge(social::routes())
         .merge(notifications::routes())
         .merge(jobs::routes())
+        .merge(mail::routes())
 }
 
 fn describe_api(api: TransformOpenApi<'_>) -> TransformOpenApi<'_> {

@@ -44,6 +44,32 @@ pub fn done() -> Json<Done> {
     Json(Done { success: true })
 }
 
+/// A 202 response without data: the work was accepted and happens in the background.
+pub struct Accepted;
+
+impl IntoResponse for Accepted {
+    fn into_response(self) -> Response {
+        (StatusCode::ACCEPTED, done()).into_response()
+    }
+}
+
+impl OperationOutput for Accepted {
+    type Inner = Done;
+
+    fn operation_response(ctx: &mut GenContext, operation: &mut Operation) -> Option<ApiResponse> {
+        Json::<Done>::operation_response(ctx, operation)
+    }
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, ApiResponse)> {
+        Self::operation_response(ctx, operation)
+            .map(|response| vec![(Some(202), response)])
+            .unwrap_or_default()
+    }
+}
+
 /// A 201 response with `data` in the envelope.
 pub struct Created<T>(pub T);
 

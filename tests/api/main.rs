@@ -8,6 +8,7 @@ mod concurrency;
 mod contract;
 mod contract_check;
 mod demo;
+mod email;
 mod graphql;
 mod hardening;
 mod jobs;

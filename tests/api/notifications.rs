@@ -370,7 +370,8 @@ async fn read_all_and_the_unread_count() {
 
 #[tokio::test]
 async fn a_broadcast_is_for_admins_and_reaches_everyone_else_once() {
-    let app = TestApp::new().await;
+    // The mail about the notice waits for its window: only the delivery job runs.
+    let app = TestApp::with_config(|config| config.mail.mail_coalesce_secs = 3600).await;
     let admin = app.register("admin").await;
     app.set_role(&admin.user_id, "ADMIN").await;
     let moderator = app.register("moderator").await;
@@ -388,6 +389,7 @@ async fn a_broadcast_is_for_admins_and_reaches_everyone_else_once() {
         ))
         .await
         .expect("suspend");
+    app.run_jobs().await; // the welcome mails
     let body = json!({ "title": "Maintenance", "message": "Back in five minutes" });
 
     for token in [&moderator.token, &users[0].token] {

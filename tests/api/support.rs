@@ -23,6 +23,28 @@ pub struct TestApp {
     router: Router,
     /// The SQLite file of [`TestApp::with_file_database`], removed on drop.
     _database_file: Option<DatabaseFile>,
+    /// The data directory (mail files among them), removed on drop.
+    data_dir: DataDir,
+}
+
+/// A test's data directory, removed when dropped.
+struct DataDir(std::path::PathBuf);
+
+impl DataDir {
+    fn new() -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "sparkle-test-data-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&path).expect("test data directory");
+        Self(path)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A SQLite database file (with its WAL files) removed when dropped.
@@ -134,7 +156,37 @@ pub fn test_config() -> Config {
     config.limits.rate_limit_comment_create = RateLimit::unlimited();
     config.limits.rate_limit_reaction = RateLimit::unlimited();
     config.limits.rate_limit_follow = RateLimit::unlimited();
+    // Notification mail is due at once: a test's notifications are mailed when it runs
+    // the jobs, coalesced as the window would.
+    config.mail.mail_coalesce_secs = 0;
+    config.mail.public_url = Some("http://sparkle.test".to_owned());
     config
+}
+
+/// The SMTP server the tests send to (`TEST_SMTP_URL`, with the Maildir it delivers
+/// into, `TEST_SMTP_MAILDIR`); without it mail is written as `.eml` files.
+pub fn test_smtp() -> Option<(String, std::path::PathBuf)> {
+    let url = std::env::var("TEST_SMTP_URL")
+        .ok()
+        .filter(|url| !url.is_empty())?;
+    let maildir = std::env::var("TEST_SMTP_MAILDIR")
+        .ok()
+        .filter(|dir| !dir.is_empty())?;
+    Some((url, std::path::PathBuf::from(maildir)))
+}
+
+/// Points `config`'s data at `data_dir` and its mail at the test SMTP server (or at
+/// `.eml` files there), from a sender unique to this application, so a test reads its
+/// own mail only.
+fn mail_to_test_server(config: &mut Config, data_dir: &DataDir) {
+    config.server.data_dir = data_dir.0.clone();
+    config.mail.mail_from = format!(
+        "Sparkle Universe <no-reply+{}@sparkle.test>",
+        uuid::Uuid::new_v4().simple()
+    );
+    if let Some((url, _)) = test_smtp() {
+        config.mail.mail_transports = vec![url.parse().expect("TEST_SMTP_URL is a mail transport")];
+    }
 }
 
 /// The URL of a brand-new test database (or PostgreSQL schema).
@@ -193,7 +245,9 @@ impl TestApp {
         database_file: Option<DatabaseFile>,
         adjust: impl FnOnce(&mut Config),
     ) -> Self {
+        let data_dir = DataDir::new();
         let mut config = test_config();
+        mail_to_test_server(&mut config, &data_dir);
         adjust(&mut config);
         let connection = db::connect(url, 4).await.expect("connect");
         db::migrate(&connection).await.expect("migrate");
@@ -205,6 +259,7 @@ impl TestApp {
             state,
             database_url: url.to_owned(),
             _database_file: database_file,
+            data_dir,
         }
     }
 
@@ -227,7 +282,9 @@ impl TestApp {
         let channel = format!("sparkle:test:{}", uuid::Uuid::new_v4().simple());
         let mut instances = Vec::with_capacity(count);
         for _ in 0..count {
+            let data_dir = DataDir::new();
             let mut config = test_config();
+            mail_to_test_server(&mut config, &data_dir);
             config.realtime.redis_url = Some(redis.clone());
             config.realtime.redis_channel = channel.clone();
             adjust(&mut config);
@@ -241,6 +298,7 @@ impl TestApp {
                 state,
                 database_url: database.clone(),
                 _database_file: None,
+                data_dir,
             });
         }
         Some(instances)
@@ -472,4 +530,121 @@ pub struct Session {
     pub token: String,
     pub refresh_token: String,
     pub user_id: String,
+}
+
+/// A mail as a test reads it, from the test SMTP server's Maildir or the `.eml` files.
+#[derive(Debug)]
+pub struct ReceivedMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Every header, name and raw value, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ReceivedMail {
+    fn parse(bytes: &[u8]) -> Option<(String, Self)> {
+        let message = mail_parser::MessageParser::default().parse(bytes)?;
+        let address = |field: Option<&mail_parser::Address<'_>>| {
+            field
+                .and_then(|address| address.first())
+                .and_then(|address| address.address())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let headers = message
+            .headers()
+            .iter()
+            .map(|header| {
+                let raw = bytes
+                    .get(header.offset_start as usize..header.offset_end as usize)
+                    .unwrap_or_default();
+                (
+                    header.name().to_owned(),
+                    String::from_utf8_lossy(raw).trim().to_owned(),
+                )
+            })
+            .collect();
+        Some((
+            address(message.from()),
+            Self {
+                to: address(message.to()),
+                subject: message.subject().unwrap_or_default().to_owned(),
+                text: message.body_text(0).unwrap_or_default().into_owned(),
+                html: message.body_html(0).unwrap_or_default().into_owned(),
+                headers,
+            },
+        ))
+    }
+
+    /// The raw value of the first header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The first URL of the text body that contains `marker`.
+    pub fn link(&self, marker: &str) -> String {
+        self.text
+            .split_whitespace()
+            .find(|word| word.starts_with("http") && word.contains(marker))
+            .unwrap_or_else(|| panic!("no link with {marker} in:\n{}", self.text))
+            .to_owned()
+    }
+
+    /// The `token` parameter of the link to `page` (e.g. `/verify-email`).
+    pub fn token(&self, page: &str) -> String {
+        let link = self.link(&format!("{page}?token="));
+        let query = link
+            .split_once('?')
+            .map(|(_, query)| query)
+            .unwrap_or_default();
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == "token")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_else(|| panic!("no token in {link}"))
+    }
+}
+
+impl TestApp {
+    /// Every mail this application sent (to the test SMTP server, or as files), oldest
+    /// first.
+    pub fn mails(&self) -> Vec<ReceivedMail> {
+        let folder = match test_smtp() {
+            Some((_, maildir)) => maildir.join("new"),
+            None => self.data_dir.0.join("mail"),
+        };
+        let sender = self.state.config.mail.mail_from.clone();
+        let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> =
+            std::fs::read_dir(&folder)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter_map(|entry| {
+                            let modified = entry.metadata().ok()?.modified().ok()?;
+                            Some((modified, entry.path()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|(_, path)| std::fs::read(path).ok())
+            .filter_map(|bytes| ReceivedMail::parse(&bytes))
+            .filter(|(from, _)| !from.is_empty() && sender.contains(from.as_str()))
+            .map(|(_, mail)| mail)
+            .collect()
+    }
+
+    /// The mails sent to `address`, oldest first.
+    pub fn mails_to(&self, address: &str) -> Vec<ReceivedMail> {
+        self.mails()
+            .into_iter()
+            .filter(|mail| mail.to == address)
+            .collect()
+    }
 }
