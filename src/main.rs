@@ -7,7 +7,7 @@ use std::{
 
 use clap::{Parser, Subcommand};
 use sparkle_universe::{
-    AppState, Config, config::LogFormat, error::AppError, graphql, jobs, rest, seed, server,
+    AppState, Config, config::LogFormat, error::AppError, graphql, jobs, mail, rest, seed, server,
 };
 
 /// mimalloc instead of the system allocator: a request allocates thousands of small
@@ -51,6 +51,12 @@ enum Command {
         jobs: usize,
         #[arg(long, default_value_t = 200)]
         samples: usize,
+    },
+    /// Measure mail sending (bench/mail.sh): mails per second from the queue to the
+    /// configured transport, with the email queue's workers.
+    BenchMail {
+        #[arg(long, default_value_t = 2_000)]
+        mails: usize,
     },
     /// Fill the database with demo users, categories, tags and posts.
     SeedDemo {
@@ -119,6 +125,18 @@ async fn main() -> ExitCode {
                     report.latency_percentile(50).as_secs_f64() * 1000.0,
                     report.latency_percentile(99).as_secs_f64() * 1000.0,
                     report.latency_percentile(100).as_secs_f64() * 1000.0,
+                );
+            }),
+            Err(err) => Err(err),
+        },
+        Command::BenchMail { mails } => match migrated_state(cli.config).await {
+            Ok(state) => mail::bench::run(&state, mails).await.map(|report| {
+                println!(
+                    "{} mails, {} email workers: {:.2} s, {:.0} mails/s",
+                    report.mails,
+                    report.workers,
+                    report.elapsed.as_secs_f64(),
+                    report.throughput()
                 );
             }),
             Err(err) => Err(err),

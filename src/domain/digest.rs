@@ -39,12 +39,7 @@ const READING_WINDOW: TimeDelta = TimeDelta::days(30);
 /// The `weekly_digest` job: enqueues the digest of every active, verified account
 /// (each job decides whether its user wants one and has anything to read).
 pub async fn fan_out(state: &AppState, job: &JobContext, week_of: DateTime<Utc>) -> AppResult<()> {
-    let mut after: Option<String> = job
-        .progress
-        .as_ref()
-        .and_then(|progress| progress.get("after"))
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned);
+    let mut after = job.resumes_after();
     loop {
         let mut write = Write::begin(state).await?;
         let mut accounts = user::Entity::find()
@@ -69,8 +64,7 @@ pub async fn fan_out(state: &AppState, job: &JobContext, week_of: DateTime<Utc>)
             let digest = Job::SendDigest { user_id, week_of };
             write.enqueue(NewJob::from(digest).unique(key)).await?;
         }
-        job.checkpoint(write.db(), &serde_json::json!({ "after": last }))
-            .await?;
+        job.done_up_to(write.db(), &last).await?;
         write.commit().await?;
         after = Some(last);
     }

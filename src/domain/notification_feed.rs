@@ -302,12 +302,7 @@ pub async fn deliver_broadcast(
     sender_id: &str,
     notice: Happening<'_>,
 ) -> AppResult<()> {
-    let mut after: Option<String> = job
-        .progress
-        .as_ref()
-        .and_then(|progress| progress.get("after"))
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned);
+    let mut after = job.resumes_after();
     loop {
         let mut write = Write::begin(state).await?;
         let mut recipients = broadcast_recipients(sender_id)
@@ -351,8 +346,7 @@ pub async fn deliver_broadcast(
             })
             .collect();
         write.insert_notifications(rows).await?;
-        job.checkpoint(write.db(), &serde_json::json!({ "after": last }))
-            .await?;
+        job.done_up_to(write.db(), &last).await?;
         write.commit().await?;
         after = Some(last);
         // Lets live subscribers take this batch's events before the next: the bus

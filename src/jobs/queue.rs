@@ -166,6 +166,22 @@ impl JobContext {
         Ok(())
     }
 
+    /// For a job working through keys in order: the key an earlier attempt's
+    /// [`JobContext::done_up_to`] recorded, to resume after.
+    pub fn resumes_after(&self) -> Option<String> {
+        self.progress
+            .as_ref()
+            .and_then(|progress| progress.get("after"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// Records (a checkpoint) that every key up to `key` is done.
+    pub async fn done_up_to(&self, db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
+        self.checkpoint(db, &serde_json::json!({ "after": key }))
+            .await
+    }
+
     /// The job's row while this attempt holds it.
     fn held(&self) -> Condition {
         Condition::all()

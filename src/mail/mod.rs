@@ -7,8 +7,10 @@
 //! - [`limits`]: the per-recipient and overall sending limits;
 //! - [`signing`]: signed unsubscribe and tracking links;
 //! - [`tracking`]: opens, clicks and the statistics per kind of mail;
-//! - [`preferences`]: which mail each user wants, and one-click unsubscribe.
+//! - [`preferences`]: which mail each user wants, and one-click unsubscribe;
+//! - [`bench`]: `sparkle bench-mail`, mails per second through the real workers.
 
+pub mod bench;
 pub mod config;
 pub mod content;
 pub mod limits;

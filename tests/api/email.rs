@@ -821,6 +821,26 @@ async fn one_click_unsubscribe_turns_a_category_off_without_login() {
     );
 }
 
+/// When the one deferred mail to `who` is to be sent again (its waiting job's time).
+async fn deferred_until(app: &TestApp, who: &Session) -> chrono::DateTime<Utc> {
+    let deferred = mail::Entity::find()
+        .filter(mail::Column::UserId.eq(&who.user_id))
+        .filter(mail::Column::Status.eq("DEFERRED"))
+        .one(&app.state.db)
+        .await
+        .expect("mail")
+        .expect("the mail over the limit is kept, deferred");
+    job::Entity::find()
+        .filter(job::Column::Kind.eq("send_mail"))
+        .filter(job::Column::Args.contains(&deferred.id))
+        .filter(job::Column::State.eq("available"))
+        .one(&app.state.db)
+        .await
+        .expect("job")
+        .expect("its job waits")
+        .run_at
+}
+
 #[tokio::test]
 async fn the_21st_mail_of_a_day_waits_for_the_next_while_account_mail_still_goes() {
     let app = TestApp::new().await;
@@ -843,23 +863,8 @@ async fn the_21st_mail_of_a_day_waits_for_the_next_while_account_mail_still_goes
         .filter(|mail| mail.subject == "Hello")
         .count();
     assert_eq!(notices, 20, "twenty a day");
-    let deferred = mail::Entity::find()
-        .filter(mail::Column::UserId.eq(&olga.user_id))
-        .filter(mail::Column::Status.eq("DEFERRED"))
-        .one(&app.state.db)
-        .await
-        .expect("mail")
-        .expect("the 21st mail is kept, deferred");
-    let retry = job::Entity::find()
-        .filter(job::Column::Kind.eq("send_mail"))
-        .filter(job::Column::Args.contains(&deferred.id))
-        .filter(job::Column::State.eq("available"))
-        .one(&app.state.db)
-        .await
-        .expect("job")
-        .expect("its job waits");
     let tomorrow = Utc::now().duration_trunc(TimeDelta::days(1)).expect("day") + TimeDelta::days(1);
-    assert_eq!(retry.run_at, tomorrow);
+    assert_eq!(deferred_until(&app, &olga).await, tomorrow);
 
     // Account mail is exempt.
     app.post(
@@ -888,18 +893,11 @@ async fn the_hourly_limit_defers_other_mail_but_never_account_mail() {
             .iter()
             .all(|mail| !mail.subject.contains("following"))
     );
-    let waiting = job::Entity::find()
-        .filter(job::Column::Kind.eq("send_mail"))
-        .filter(job::Column::State.eq("available"))
-        .one(&app.state.db)
-        .await
-        .expect("job")
-        .expect("the deferred mail's job");
     let next_hour = Utc::now()
         .duration_trunc(TimeDelta::hours(1))
         .expect("hour")
         + TimeDelta::hours(1);
-    assert_eq!(waiting.run_at, next_hour);
+    assert_eq!(deferred_until(&app, &quinn).await, next_hour);
     app.post(
         "/api/auth/forgot-password",
         None,
