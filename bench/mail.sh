@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mail: mails per second from the queue to a local SMTP server (aiosmtpd, from PyPI,
-# delivering into a Maildir), with 4 and 8 email workers, on SQLite, and on PostgreSQL
+# delivering into a Maildir), with 16 (the default) and 32 email workers, on SQLite, and on PostgreSQL
 # when BENCH_DATABASE_URL is set. Each run uses a fresh database.
 #
 #   bench/mail.sh                                             # SQLite
@@ -26,7 +26,7 @@ for _ in $(seq 1 100); do
 done
 
 echo "==> $BACKEND, $(nproc) cores, aiosmtpd on 127.0.0.1:$smtp_port"
-for workers in 4 8; do
+for workers in 16 32; do
     if [[ -z "${BENCH_DATABASE_URL:-}" ]]; then
         rm -f "$DATA_DIR"/sparkle.db*
     else
@@ -35,7 +35,7 @@ for workers in 4 8; do
     fi
     rm -f "$maildir"/new/*
     echo "--> email workers: $workers"
-    (cd "$DATA_DIR" && RUST_LOG=warn QUEUE_CONCURRENCY="email=$workers" \
+    (cd "$DATA_DIR" && RUST_LOG=warn QUEUE_CONCURRENCY="media=1,email=$workers" \
         MAIL_TRANSPORTS="smtp://127.0.0.1:$smtp_port" MAIL_HOURLY_LIMIT=1000000 \
         "$BIN" bench-mail --mails "${MAILS:-2000}")
     echo "    the SMTP server holds $(find "$maildir/new" -type f | wc -l) mails"

@@ -12,8 +12,9 @@ pub struct JobsConfig {
     /// jobs then wait for a `sparkle worker`).
     #[arg(long, global = true, env = "WORKER_CONCURRENCY", default_value_t = 4)]
     pub worker_concurrency: usize,
-    /// Per-queue exceptions to WORKER_CONCURRENCY, e.g. `media=1,email=8`.
-    #[arg(long, global = true, env = "QUEUE_CONCURRENCY", default_value = "media=1", value_parser = parse_queue_concurrency)]
+    /// Per-queue exceptions to WORKER_CONCURRENCY, e.g. `media=1,email=8`. Sending mail
+    /// mostly waits on the SMTP server, so the email queue runs more at once.
+    #[arg(long, global = true, env = "QUEUE_CONCURRENCY", default_value = "media=1,email=16", value_parser = parse_queue_concurrency)]
     pub queue_concurrency: QueueConcurrency,
     /// Milliseconds an idle worker waits before looking for jobs again when nothing
     /// woke it (a fallback: enqueued jobs wake workers at once).
@@ -97,8 +98,12 @@ pub struct JobsConfig {
 }
 
 impl JobsConfig {
-    /// Jobs of `queue` this process runs at once.
+    /// Jobs of `queue` this process runs at once (none at all when
+    /// WORKER_CONCURRENCY is 0, whatever the per-queue exceptions say).
     pub fn concurrency(&self, queue: Queue) -> usize {
+        if self.worker_concurrency == 0 {
+            return 0;
+        }
         self.queue_concurrency
             .0
             .iter()
@@ -192,5 +197,17 @@ mod tests {
                 .is_some()
         );
         assert!("every monday".parse::<ScheduleSetting>().is_err());
+    }
+
+    #[test]
+    fn no_workers_means_none_for_any_queue() {
+        let mut jobs = crate::config::Config::defaults().jobs;
+        assert_eq!(jobs.concurrency(Queue::Maintenance), 4);
+        assert_eq!(jobs.concurrency(Queue::Email), 16);
+        assert_eq!(jobs.concurrency(Queue::Media), 1);
+        jobs.worker_concurrency = 0;
+        for queue in [Queue::Maintenance, Queue::Email, Queue::Media] {
+            assert_eq!(jobs.concurrency(queue), 0, "{queue:?}");
+        }
     }
 }

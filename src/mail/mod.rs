@@ -66,7 +66,11 @@ impl MailService {
             |url| url.trim_end_matches('/').to_owned(),
         );
         Ok(Self {
-            mailer: Mailer::new(mail, &config.server.data_dir)?,
+            mailer: Mailer::new(
+                mail,
+                &config.server.data_dir,
+                config.jobs.concurrency(crate::jobs::Queue::Email),
+            )?,
             signer: LinkSigner::new(secret),
             from,
             public_url,

@@ -53,8 +53,9 @@ pub struct Mailer {
 
 impl Mailer {
     /// The transports of `config`; `.eml` files under `<data_dir>/mail` when none is
-    /// configured.
-    pub fn new(config: &MailConfig, data_dir: &Path) -> AppResult<Self> {
+    /// configured. Each SMTP transport keeps up to `connections` connections open (one
+    /// per email worker of this process).
+    pub fn new(config: &MailConfig, data_dir: &Path, connections: usize) -> AppResult<Self> {
         let timeout = Duration::from_secs(config.mail_send_timeout_secs.max(1));
         let transports = if config.mail_transports.is_empty() {
             vec![file_transport(&data_dir.join("mail"))?]
@@ -62,7 +63,7 @@ impl Mailer {
             config
                 .mail_transports
                 .iter()
-                .map(|url| transport_for(url, timeout))
+                .map(|url| transport_for(url, timeout, connections))
                 .collect::<AppResult<_>>()?
         };
         Ok(Self {
@@ -134,7 +135,11 @@ impl Mailer {
     }
 }
 
-fn transport_for(url: &TransportUrl, timeout: Duration) -> AppResult<NamedTransport> {
+fn transport_for(
+    url: &TransportUrl,
+    timeout: Duration,
+    connections: usize,
+) -> AppResult<NamedTransport> {
     if let Some(dir) = url.expose().strip_prefix("file://") {
         return file_transport(Path::new(dir));
     }
@@ -143,7 +148,7 @@ fn transport_for(url: &TransportUrl, timeout: Duration) -> AppResult<NamedTransp
         .timeout(Some(timeout))
         .pool_config(
             PoolConfig::new()
-                .max_size(8)
+                .max_size(u32::try_from(connections.max(1)).unwrap_or(u32::MAX))
                 .idle_timeout(SMTP_IDLE_TIMEOUT),
         )
         .build();
