@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mail: mails per second from the queue to a local SMTP server (aiosmtpd, from PyPI,
-# delivering into a Maildir), with 16 (the default) and 32 email workers, on SQLite, and on PostgreSQL
+# delivering into a Maildir), with 16 and 32 (the default) email workers, on SQLite, and on PostgreSQL
 # when BENCH_DATABASE_URL is set. Each run uses a fresh database.
 #
 #   bench/mail.sh                                             # SQLite

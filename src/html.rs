@@ -42,15 +42,21 @@ impl IntoResponse for HtmlPage {
 
 /// The policy for `html`: the server's own origin only, plus the hashes of the
 /// page's inline scripts. Styles may be inline (both pages' libraries set element
-/// styles); `data:` images and fonts are the page's own.
+/// styles); `data:` images and fonts are the page's own. Forms may post only to the
+/// server, and only on a page that has one.
 fn content_security_policy(html: &str) -> String {
     let hashes: String = inline_scripts(html)
         .map(|script| format!(" 'sha256-{}'", STANDARD.encode(Sha256::digest(script))))
         .collect();
+    let form_action = if html.contains("<form") {
+        "'self'"
+    } else {
+        "'none'"
+    };
     format!(
         "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
 }
 

@@ -14,7 +14,7 @@ pub struct JobsConfig {
     pub worker_concurrency: usize,
     /// Per-queue exceptions to WORKER_CONCURRENCY, e.g. `media=1,email=8`. Sending mail
     /// mostly waits on the SMTP server, so the email queue runs more at once.
-    #[arg(long, global = true, env = "QUEUE_CONCURRENCY", default_value = "media=1,email=16", value_parser = parse_queue_concurrency)]
+    #[arg(long, global = true, env = "QUEUE_CONCURRENCY", default_value = "media=1,email=32", value_parser = parse_queue_concurrency)]
     pub queue_concurrency: QueueConcurrency,
     /// Milliseconds an idle worker waits before looking for jobs again when nothing
     /// woke it (a fallback: enqueued jobs wake workers at once).
@@ -203,7 +203,7 @@ mod tests {
     fn no_workers_means_none_for_any_queue() {
         let mut jobs = crate::config::Config::defaults().jobs;
         assert_eq!(jobs.concurrency(Queue::Maintenance), 4);
-        assert_eq!(jobs.concurrency(Queue::Email), 16);
+        assert_eq!(jobs.concurrency(Queue::Email), 32);
         assert_eq!(jobs.concurrency(Queue::Media), 1);
         jobs.worker_concurrency = 0;
         for queue in [Queue::Maintenance, Queue::Email, Queue::Media] {

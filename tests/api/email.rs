@@ -780,6 +780,10 @@ async fn one_click_unsubscribe_turns_a_category_off_without_login() {
             .as_str()
             .is_some_and(|html| html.contains("method=\"post\""))
     );
+    let policy = page.headers["content-security-policy"]
+        .to_str()
+        .expect("policy");
+    assert!(policy.contains("form-action 'self'"), "{policy}");
     // Tampered tokens are refused.
     let token = path.split_once("token=").expect("token").1.to_owned();
     let decoded: String = form_urlencoded::parse(format!("t={token}").as_bytes())
