@@ -85,6 +85,15 @@ pub struct QueueLabels {
     pub queue: &'static str,
 }
 
+/// Labels of a count of mails.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MailLabels {
+    /// The kind of mail (`welcome`, `new_follower`, `weekly_digest`, …).
+    pub kind: &'static str,
+    /// `sent` (a transport took it) or `failed` (none did; the job retries).
+    pub outcome: &'static str,
+}
+
 /// Labels of a limit.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LimitLabels {
@@ -106,6 +115,7 @@ pub struct Metrics {
     pub rate_limit_refusals: Family<LimitLabels, Counter>,
     pub jobs: Family<JobLabels, Gauge>,
     pub oldest_pending_job: Family<QueueLabels, Gauge<f64, AtomicU64>>,
+    pub mail_sends: Family<MailLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -185,6 +195,12 @@ impl Default for Metrics {
             "Requests refused by a rate limit, by limit",
             rate_limit_refusals.clone(),
         );
+        let mail_sends = Family::<MailLabels, Counter>::default();
+        registry.register(
+            "mail_sends",
+            "Attempts to send a mail by this instance, by kind and outcome",
+            mail_sends.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -199,6 +215,7 @@ impl Default for Metrics {
             rate_limit_refusals,
             jobs,
             oldest_pending_job,
+            mail_sends,
         }
     }
 }

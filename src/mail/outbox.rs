@@ -29,6 +29,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     jobs::{Job, NewJob},
+    metrics::MailLabels,
     state::AppState,
 };
 
@@ -158,12 +159,17 @@ pub async fn deliver(state: &AppState, mail_id: &str) -> AppResult<()> {
     };
     let recipient = Mailbox::new(Some(account.username.clone()), address);
     let composed = compose(state, &row, &account, &content, recipient).await?;
-    let transport = state
-        .mail
-        .mailer
-        .send(&composed.message)
-        .await
-        .map_err(|errors| AppError::Internal(format!("no transport took the mail: {errors}")))?;
+    let sent = state.mail.mailer.send(&composed.message).await;
+    state
+        .metrics
+        .mail_sends
+        .get_or_create(&MailLabels {
+            kind: content.kind(),
+            outcome: if sent.is_ok() { "sent" } else { "failed" },
+        })
+        .inc();
+    let transport =
+        sent.map_err(|errors| AppError::Internal(format!("no transport took the mail: {errors}")))?;
     let links = serde_json::to_string(&composed.links)
         .map_err(|err| AppError::Internal(format!("mail links: {err}")))?;
     mail::Entity::update_many()

@@ -3,7 +3,6 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::Mutex,
     time::{Duration, Instant},
 };
 
@@ -12,6 +11,7 @@ use lettre::{
     transport::smtp::PoolConfig,
 };
 use serde::Serialize;
+use tokio::sync::Mutex;
 
 use super::config::{MailConfig, TransportUrl};
 use crate::error::{AppError, AppResult};
@@ -107,10 +107,11 @@ impl Mailer {
         Err(errors.join("; "))
     }
 
-    /// Whether each transport can take mail now (remembered for a few seconds).
+    /// Whether each transport can take mail now (remembered for a few seconds; callers
+    /// arriving during a probe wait for its answer instead of probing again).
     pub async fn probe(&self) -> Vec<TransportHealth> {
-        if let Ok(last) = self.last_probe.lock()
-            && let Some((at, health)) = last.as_ref()
+        let mut last = self.last_probe.lock().await;
+        if let Some((at, health)) = last.as_ref()
             && at.elapsed() < PROBE_KEPT
         {
             return health.clone();
@@ -128,9 +129,7 @@ impl Mailer {
                 reachable,
             });
         }
-        if let Ok(mut last) = self.last_probe.lock() {
-            *last = Some((Instant::now(), health.clone()));
-        }
+        *last = Some((Instant::now(), health.clone()));
         health
     }
 }

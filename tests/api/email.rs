@@ -108,6 +108,12 @@ async fn registering_mails_a_link_that_verifies_the_account_once() {
     )
     .await
     .assert_error(409, "CONFLICT");
+    let metrics = app.get("/metrics", None).await;
+    let text = metrics.body.as_str().expect("metrics text");
+    assert!(
+        text.contains(r#"sparkle_mail_sends_total{kind="welcome",outcome="sent"} 1"#),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -398,6 +404,45 @@ async fn the_graphql_twins_run_the_same_flows() {
     app.get("/api/auth/me", Some(&gina.token))
         .await
         .assert_error(401, "UNAUTHORIZED");
+
+    // A new address, confirmed through GraphQL too.
+    let signed_in = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({ "email": address("gina"), "password": "N3wPassword" }),
+        )
+        .await;
+    let token = signed_in.data(200)["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let change = app
+        .graphql(
+            "mutation { changeEmail(input: { newEmail: \"gina2@example.com\", password: \"N3wPassword\" }) }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(change.body["data"]["changeEmail"], true, "{}", change.body);
+    app.run_jobs().await;
+    let confirm = app.mails_to("gina2@example.com");
+    assert_eq!(confirm.len(), 1);
+    let moved = app
+        .graphql(
+            "mutation($token: String!) { confirmEmailChange(input: { token: $token }) { email emailVerified } }",
+            json!({ "token": confirm[0].token("/confirm-email") }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        moved.body["data"]["confirmEmailChange"],
+        json!({ "email": "gina2@example.com", "emailVerified": true }),
+        "{}",
+        moved.body
+    );
+    app.run_jobs().await;
+    only_mail(&app, "gina", "was changed");
 }
 
 /// A TCP server that accepts connections and never says a word.
@@ -822,6 +867,19 @@ async fn one_click_unsubscribe_turns_a_category_off_without_login() {
     assert_eq!(
         only_mail(&app, "lea", "started following").subject,
         mail.subject
+    );
+    // The GraphQL twin: the same token turns the same category off (idempotent).
+    let again = app
+        .graphql(
+            "mutation($token: String!) { unsubscribe(token: $token) { category } }",
+            json!({ "token": decoded }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        again.body["data"]["unsubscribe"]["category"], "follows",
+        "{}",
+        again.body
     );
 }
 
