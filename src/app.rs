@@ -112,7 +112,12 @@ async fn refuse_oversized_body(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     let limit = u64::try_from(state.config.server.body_limit_bytes).unwrap_or(u64::MAX);
-    if declared.is_some_and(|length| length > limit) {
+    // An upload enforces the size its URL was signed for instead.
+    let is_upload = request
+        .uri()
+        .path()
+        .starts_with(rest::uploads::LOCAL_UPLOAD_PREFIX);
+    if !is_upload && declared.is_some_and(|length| length > limit) {
         let mut response = AppError::PayloadTooLarge.into_response();
         // The unread body would otherwise keep the connection busy.
         response

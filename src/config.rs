@@ -29,6 +29,8 @@ pub struct Config {
     pub jobs: crate::jobs::JobsConfig,
     #[command(flatten)]
     pub mail: crate::mail::MailConfig,
+    #[command(flatten)]
+    pub media: crate::media::MediaConfig,
 }
 
 /// Listening, connections and request bodies.
@@ -323,6 +325,17 @@ impl Config {
                 self.server.data_dir.display()
             )
         })
+    }
+
+    /// This API's address as clients outside reach it (`PUBLIC_URL`, else
+    /// `http://HOST:PORT`), without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.mail
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}:{}", self.server.host, self.server.port))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The login, register and password-reset limit in force: in `DEV_MODE`, 100 a

@@ -18,6 +18,7 @@ pub mod jobs;
 /// Per-client rate limits.
 pub mod limits;
 pub mod mail;
+pub mod media;
 pub mod metrics;
 pub mod raw_input;
 pub mod realtime;
@@ -25,6 +26,7 @@ pub mod request_log;
 pub mod rest;
 pub mod seed;
 pub mod server;
+pub mod signing;
 pub mod state;
 
 pub use app::app;

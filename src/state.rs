@@ -16,6 +16,7 @@ use crate::{
     jobs::JobSignals,
     limits::{RateLimiters, SharedCounters},
     mail::MailService,
+    media::MediaService,
     metrics::{Metrics, SharedMetrics},
     realtime::{BusCounters, EventBus, Presence, presence},
 };
@@ -53,6 +54,8 @@ pub struct App {
     pub job_signals: JobSignals,
     /// Mail transports, link signing and the addresses mail links point at.
     pub mail: MailService,
+    /// Upload storage and upload-URL signing.
+    pub media: MediaService,
     /// Cancelled when the server shuts down; live connections close on it.
     pub shutdown: CancellationToken,
 }
@@ -124,6 +127,7 @@ impl AppState {
             config.auth.access_token_ttl_secs,
         );
         let mail = MailService::new(&config, secret.as_bytes())?;
+        let media = MediaService::new(&config, secret.as_bytes())?;
         let passwords =
             PasswordHasher::new(config.auth.argon2_memory_kib, config.auth.argon2_iterations)?;
         let redis_error = |url: &str, err: redis::RedisError| {
@@ -174,6 +178,7 @@ impl AppState {
             metrics,
             job_signals: JobSignals::default(),
             mail,
+            media,
             shutdown: CancellationToken::new(),
         })))
     }

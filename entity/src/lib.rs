@@ -10,6 +10,7 @@ pub mod job;
 pub mod login_throttle;
 pub mod mail;
 pub mod mail_counter;
+pub mod media;
 pub mod notification;
 pub mod post;
 pub mod post_tag;
@@ -30,6 +31,7 @@ pub mod prelude {
     pub use super::login_throttle::Entity as LoginThrottle;
     pub use super::mail::Entity as Mail;
     pub use super::mail_counter::Entity as MailCounter;
+    pub use super::media::Entity as Media;
     pub use super::notification::Entity as Notification;
     pub use super::post::Entity as Post;
     pub use super::post_tag::Entity as PostTag;

@@ -12,6 +12,7 @@ mod m20261203_000005_list_indexes;
 mod m20261203_000006_feed_positions;
 mod m20261203_000007_jobs;
 mod m20261203_000008_email;
+mod m20261203_000009_media;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_feed_positions::Migration),
             Box::new(m20261203_000007_jobs::Migration),
             Box::new(m20261203_000008_email::Migration),
+            Box::new(m20261203_000009_media::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     mail::{limits, outbox},
+    media::uploads,
     state::AppState,
 };
 
@@ -83,6 +84,7 @@ pub async fn run(state: &AppState, context: &JobContext, job: Job) -> AppResult<
                 .await
         }
         Job::SendPasswordReset { email } => account_email::send_password_reset(state, &email).await,
+        Job::ProcessMedia { media_id } => uploads::process(state, &media_id).await,
         Job::Probe {
             sleep_ms,
             fail_attempts,

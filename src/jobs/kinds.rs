@@ -46,6 +46,8 @@ pub enum Job {
     },
     /// Mails a password-reset link to the account at `email`, if there is one.
     SendPasswordReset { email: String },
+    /// Processes a completed upload.
+    ProcessMedia { media_id: String },
     /// Checks the queue itself: waits `sleep_ms`, and fails its first
     /// `fail_attempts` attempts. Used by the queue's tests and benchmark.
     Probe { sleep_ms: u64, fail_attempts: u32 },
@@ -76,6 +78,7 @@ impl Job {
             Self::SendMail { .. } => "send_mail",
             Self::MailNotifications { .. } => "mail_notifications",
             Self::SendPasswordReset { .. } => "send_password_reset",
+            Self::ProcessMedia { .. } => "process_media",
             Self::Probe { .. } => "probe",
         }
     }
@@ -100,6 +103,7 @@ impl Job {
             // Each transport has its own timeout; the job's covers trying them all.
             Self::SendMail { .. } => spec(Queue::Email, 12, 5 * 60),
             Self::SendPasswordReset { .. } => spec(Queue::Email, 10, 60),
+            Self::ProcessMedia { .. } => spec(Queue::Media, 5, 5 * 60),
             Self::Probe { .. } => spec(Queue::Maintenance, 3, 60),
         }
     }

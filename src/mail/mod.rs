@@ -5,7 +5,6 @@
 //! - [`transport`]: SMTP transports with fallback, or `.eml` files;
 //! - [`outbox`]: queueing a mail in a write, and the job that sends it;
 //! - [`limits`]: the per-recipient and overall sending limits;
-//! - [`signing`]: signed unsubscribe and tracking links;
 //! - [`tracking`]: opens, clicks and the statistics per kind of mail;
 //! - [`preferences`]: which mail each user wants, and one-click unsubscribe;
 //! - [`bench`]: `sparkle bench-mail`, mails per second through the real workers.
@@ -16,7 +15,6 @@ pub mod content;
 pub mod limits;
 pub mod outbox;
 pub mod preferences;
-pub mod signing;
 pub mod templates;
 pub mod tracking;
 pub mod transport;
@@ -27,11 +25,11 @@ pub use config::MailConfig;
 pub use content::{MailCategory, MailContent};
 pub use outbox::queue_mail;
 
+use crate::signing::LinkSigner;
 use crate::{
     config::Config,
     error::{AppError, AppResult},
 };
-use signing::LinkSigner;
 use transport::Mailer;
 
 /// What sending mail needs: the transports, the sender, the link signer and the
@@ -55,12 +53,7 @@ impl MailService {
                 mail.mail_from
             ))
         })?;
-        let public_url = mail
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}:{}", config.server.host, config.server.port))
-            .trim_end_matches('/')
-            .to_owned();
+        let public_url = config.public_url();
         let app_url = mail.app_url.clone().map_or_else(
             || public_url.clone(),
             |url| url.trim_end_matches('/').to_owned(),
@@ -71,7 +64,7 @@ impl MailService {
                 &config.server.data_dir,
                 config.jobs.concurrency(crate::jobs::Queue::Email),
             )?,
-            signer: LinkSigner::new(secret),
+            signer: LinkSigner::new(secret, "mail links"),
             from,
             public_url,
             app_url,

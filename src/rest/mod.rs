@@ -12,6 +12,7 @@ mod posts;
 mod reactions;
 pub mod respond;
 mod social;
+pub mod uploads;
 mod users;
 
 use std::sync::Arc;
@@ -142,6 +143,7 @@ fn api_routes() -> ApiRouter<AppState> {
         .merge(notifications::routes())
         .merge(jobs::routes())
         .merge(mail::routes())
+        .merge(uploads::routes())
 }
 
 fn describe_api(api: TransformOpenApi<'_>) -> TransformOpenApi<'_> {

@@ -20,5 +20,6 @@ mod posts;
 mod reactions;
 mod social;
 mod support;
+mod uploads;
 mod users;
 mod ws_client;

@@ -640,6 +640,11 @@ impl TestApp {
             .collect()
     }
 
+    /// The application's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir.0
+    }
+
     /// The mails sent to `address`, oldest first.
     pub fn mails_to(&self, address: &str) -> Vec<ReceivedMail> {
         self.mails()

@@ -1,6 +1,7 @@
-//! Signed links in mail: unsubscribe tokens and tracking links, verified without a
-//! login and without a lookup. HMAC-SHA256 under a key derived from the server's
-//! secret, so a link cannot be forged, altered or moved to another mail.
+//! Signed links: verified without a login and without a lookup (mail's unsubscribe
+//! and tracking links, upload URLs). HMAC-SHA256 under a key derived from the
+//! server's secret and the links' use, so a link cannot be forged, altered, or
+//! moved to another mail, file or use.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
@@ -8,17 +9,19 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Signs and checks the links of mail.
+/// Signs and checks links of one use.
 #[derive(Clone)]
 pub struct LinkSigner {
     key: Vec<u8>,
 }
 
 impl LinkSigner {
-    /// A signer whose key is derived from `secret` (the server's signing secret), so
-    /// link signatures never double as token signatures.
-    pub fn new(secret: &[u8]) -> Self {
-        let key = Self::mac(secret, &[b"sparkle mail links"])
+    /// A signer for links of `used_for` (`mail links`, `uploads`), its key derived from
+    /// `secret` (the server's signing secret), so link signatures never double as token
+    /// signatures or as links of another use.
+    pub fn new(secret: &[u8], used_for: &str) -> Self {
+        let context = format!("sparkle {used_for}");
+        let key = Self::mac(secret, &[context.as_bytes()])
             .finalize()
             .into_bytes();
         Self { key: key.to_vec() }
@@ -58,14 +61,16 @@ mod tests {
 
     #[test]
     fn signatures_bind_purpose_and_every_part() {
-        let signer = LinkSigner::new(b"a secret of the server");
+        let signer = LinkSigner::new(b"a secret of the server", "mail links");
         let signature = signer.sign("open", &["mail-1"]);
         assert!(signer.verify("open", &["mail-1"], &signature));
         assert!(!signer.verify("open", &["mail-2"], &signature));
         assert!(!signer.verify("click", &["mail-1"], &signature));
         assert!(!signer.verify("open", &["mail-", "1"], &signature));
         assert!(!signer.verify("open", &["mail-1"], "not base64 !"));
-        let other = LinkSigner::new(b"another server's secret");
+        let other = LinkSigner::new(b"another server's secret", "mail links");
         assert!(!other.verify("open", &["mail-1"], &signature));
+        let other_use = LinkSigner::new(b"a secret of the server", "uploads");
+        assert!(!other_use.verify("open", &["mail-1"], &signature));
     }
 }

@@ -1,0 +1,127 @@
+//! Where uploaded files live: a directory under the data directory (the embedded
+//! default). Keys are `uploads/<user>/<file>/<name>`; a key holding anything but
+//! plain segments is refused, so no key reaches outside the directory.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::{AppError, AppResult};
+
+/// The local storage directory.
+pub struct Storage {
+    root: PathBuf,
+}
+
+impl Storage {
+    /// Storage under `<data_dir>/media`.
+    pub fn local(data_dir: &Path) -> AppResult<Self> {
+        let root = data_dir.join("media");
+        std::fs::create_dir_all(&root).map_err(|err| {
+            AppError::Internal(format!(
+                "cannot create the media folder {}: {err}",
+                root.display()
+            ))
+        })?;
+        Ok(Self { root })
+    }
+
+    /// The file of `key`, if `key` is a plain relative path.
+    fn path(&self, key: &str) -> AppResult<PathBuf> {
+        let plain = !key.is_empty()
+            && key.split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment != "."
+                    && segment != ".."
+                    && segment
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            });
+        if !plain {
+            return Err(AppError::NotFound("File"));
+        }
+        Ok(self.root.join(key))
+    }
+
+    /// Stores `body` as `key`: exactly `size` bytes, or nothing (a longer body is
+    /// refused as soon as it passes `size`, a shorter one at its end).
+    pub async fn write_exactly(&self, key: &str, body: Body, size: u64) -> AppResult<()> {
+        let path = self.path(key)?;
+        let io = |err: std::io::Error| AppError::Internal(format!("storing {key}: {err}"));
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        let partial = path.with_extension("partial");
+        let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
+        let mut stream = body.into_data_stream();
+        let mut written: u64 = 0;
+        let outcome = async {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk
+                    .map_err(|err| AppError::BadRequest(format!("upload interrupted: {err}")))?;
+                written += chunk.len() as u64;
+                if written > size {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                file.write_all(&chunk).await.map_err(io)?;
+            }
+            if written != size {
+                return Err(AppError::field(
+                    "body",
+                    format!("has {written} bytes; the upload URL was signed for {size}"),
+                ));
+            }
+            file.flush().await.map_err(io)?;
+            Ok(())
+        }
+        .await;
+        drop(file);
+        match outcome {
+            Ok(()) => tokio::fs::rename(&partial, &path).await.map_err(io),
+            Err(err) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                Err(err)
+            }
+        }
+    }
+
+    /// The size of `key`, or `None` when nothing is stored there.
+    pub async fn size(&self, key: &str) -> AppResult<Option<u64>> {
+        match tokio::fs::metadata(self.path(key)?).await {
+            Ok(metadata) => Ok(Some(metadata.len())),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(AppError::Internal(format!("reading {key}: {err}"))),
+        }
+    }
+
+    /// Up to `count` first bytes of `key`.
+    pub async fn first_bytes(&self, key: &str, count: usize) -> AppResult<Vec<u8>> {
+        let io = |err: std::io::Error| AppError::Internal(format!("reading {key}: {err}"));
+        let file = tokio::fs::File::open(self.path(key)?).await.map_err(io)?;
+        let mut bytes = Vec::with_capacity(count);
+        file.take(count as u64)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(io)?;
+        Ok(bytes)
+    }
+
+    /// Opens `key` for reading.
+    pub async fn open(&self, key: &str) -> AppResult<tokio::fs::File> {
+        tokio::fs::File::open(self.path(key)?)
+            .await
+            .map_err(|_| AppError::NotFound("File"))
+    }
+
+    /// Removes `key` (nothing happens when it is not there).
+    pub async fn delete(&self, key: &str) -> AppResult<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                Err(AppError::Internal(format!("removing {key}: {err}")))
+            }
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The upload flow. `presign` records the file (PENDING) and hands out a URL signed
+//! for its id, type, size and expiry; the client `PUT`s the bytes there
+//! ([`receive`]); `complete` checks what was stored — the declared size, and the type
+//! its first bytes show (a `.png` that is really HTML is refused and removed) — and
+//! enqueues processing (PROCESSING); the job records the file's SHA-256 (READY).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::media;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+
+use super::kinds::{self, MediaKind};
+use crate::{
+    auth::Caller,
+    domain::{effects::Write, new_id, now, text::slugify, validate::Validator},
+    error::{AppError, AppResult},
+    jobs::Job,
+    state::AppState,
+};
+
+/// Bytes read to tell a file's real type.
+const SNIFF_BYTES: usize = 8192;
+
+/// What becomes of an upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MediaStatus {
+    Pending,
+    Processing,
+    Ready,
+    Failed,
+}
+
+impl MediaStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Processing => "PROCESSING",
+            Self::Ready => "READY",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    fn parse(stored: &str) -> Self {
+        [Self::Pending, Self::Processing, Self::Ready]
+            .into_iter()
+            .find(|status| status.as_str() == stored)
+            .unwrap_or(Self::Failed)
+    }
+}
+
+/// A file to upload (the seed's request).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresignInput {
+    /// The file's name (1–255 characters).
+    pub filename: String,
+    /// image/jpeg, image/png, image/webp, image/gif, video/mp4, video/webm or application/pdf.
+    pub content_type: String,
+    /// Its exact size in bytes.
+    pub file_size: i64,
+}
+
+/// Where and how to upload (the seed's answer, and what the upload must carry).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresignedUpload {
+    /// `PUT` the file's bytes here, with the declared `Content-Type` and `Content-Length`.
+    pub upload_url: String,
+    /// The upload's id: complete it with `POST /api/upload/{fileId}/complete`.
+    pub file_id: String,
+    /// The file's name in the storage.
+    pub key: String,
+    /// When the upload URL stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An upload as its owner sees it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaView {
+    pub id: String,
+    pub status: MediaStatus,
+    pub kind: MediaKind,
+    pub content_type: String,
+    pub filename: String,
+    /// The stored size, once completed.
+    pub size: Option<i64>,
+    /// Where the file is served, once READY.
+    pub url: Option<String>,
+    pub sha256: Option<String>,
+    /// Why the upload failed.
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl MediaView {
+    fn new(state: &AppState, row: &media::Model) -> Self {
+        let status = MediaStatus::parse(&row.status);
+        Self {
+            id: row.id.clone(),
+            status,
+            kind: MediaKind::parse(&row.kind).unwrap_or(MediaKind::Document),
+            content_type: row.content_type.clone(),
+            filename: row.filename.clone(),
+            size: row.size,
+            url: (status == MediaStatus::Ready)
+                .then(|| state.media.api_link(&format!("/media/{}", row.storage_key))),
+            sha256: row.sha256.clone(),
+            error: row.error.clone(),
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// The storage name of a file: its name made safe, with the extension of its type.
+fn storage_key(user_id: &str, file_id: &str, filename: &str, content_type: &str) -> String {
+    let stem = filename.rsplit_once('.').map_or(filename, |(stem, _)| stem);
+    let mut name: String = slugify(stem).chars().take(60).collect();
+    if name.is_empty() {
+        name = "file".to_owned();
+    }
+    let extension = kinds::extension_of(content_type).unwrap_or("bin");
+    format!("uploads/{user_id}/{file_id}/{name}.{extension}")
+}
+
+/// Records a file to upload and signs its upload URL.
+pub async fn presign(
+    state: &AppState,
+    caller: &Caller,
+    input: PresignInput,
+) -> AppResult<PresignedUpload> {
+    let viewer = caller.viewer()?;
+    let content_type = input.content_type.trim().to_ascii_lowercase();
+    let kind = kinds::kind_of(&content_type);
+    let mut validator = Validator::default();
+    validator.length("filename", &input.filename, 1, 255);
+    validator.check(
+        "filename",
+        !input.filename.chars().any(char::is_control),
+        "must not hold control characters",
+    );
+    validator.check(
+        "contentType",
+        kind.is_some(),
+        format!("must be one of {}", kinds::allowed_list()),
+    );
+    if let Some(kind) = kind {
+        let max = kind.max_bytes(&state.config.media);
+        validator.check(
+            "fileSize",
+            input.file_size > 0 && u64::try_from(input.file_size).is_ok_and(|size| size <= max),
+            format!("must be 1 to {max} bytes for this type"),
+        );
+    }
+    validator.finish()?;
+    let kind = kind.ok_or_else(|| AppError::field("contentType", "is not allowed"))?;
+
+    let file_id = new_id();
+    let key = storage_key(&viewer.id, &file_id, &input.filename, &content_type);
+    let created_at = now();
+    let ttl =
+        TimeDelta::seconds(i64::try_from(state.config.media.upload_url_ttl_secs).unwrap_or(900));
+    let expires_at = created_at + ttl;
+    media::Entity::insert(media::ActiveModel {
+        id: Set(file_id.clone()),
+        user_id: Set(viewer.id.clone()),
+        storage_key: Set(key.clone()),
+        filename: Set(input.filename),
+        content_type: Set(content_type.clone()),
+        kind: Set(kind.as_str().to_owned()),
+        declared_size: Set(input.file_size),
+        size: Set(None),
+        sha256: Set(None),
+        status: Set(MediaStatus::Pending.as_str().to_owned()),
+        width: Set(None),
+        height: Set(None),
+        blurhash: Set(None),
+        variants: Set("[]".to_owned()),
+        error: Set(None),
+        created_at: Set(created_at),
+        completed_at: Set(None),
+        updated_at: Set(created_at),
+    })
+    .exec_without_returning(&state.writer)
+    .await?;
+    let expires = expires_at.timestamp().to_string();
+    let size = input.file_size.to_string();
+    let signature = state
+        .media
+        .signer
+        .sign("put", &[&file_id, &expires, &content_type, &size]);
+    let upload_url = state.media.api_link(&format!(
+        "/api/upload/local/{file_id}?expires={expires}&size={size}&sig={signature}"
+    ));
+    Ok(PresignedUpload {
+        upload_url,
+        file_id,
+        key,
+        expires_at,
+    })
+}
+
+/// The query of a local upload URL.
+#[derive(Debug, Deserialize)]
+pub struct UploadUrlQuery {
+    pub expires: i64,
+    pub size: u64,
+    pub sig: String,
+}
+
+/// Takes the bytes put to a local upload URL: refused unless the URL is signed, not
+/// expired, and the request carries the signed type and size; the body is stored only
+/// when it has exactly the signed size.
+pub async fn receive(
+    state: &AppState,
+    file_id: &str,
+    query: UploadUrlQuery,
+    content_type: Option<&str>,
+    content_length: Option<u64>,
+    body: axum::body::Body,
+) -> AppResult<()> {
+    let refused = || AppError::Forbidden("The upload URL is invalid or expired");
+    let row = media::Entity::find_by_id(file_id.to_owned())
+        .one(&state.db)
+        .await?
+        .ok_or_else(refused)?;
+    let signed = state.media.signer.verify(
+        "put",
+        &[
+            file_id,
+            &query.expires.to_string(),
+            &row.content_type,
+            &query.size.to_string(),
+        ],
+        &query.sig,
+    );
+    if !signed
+        || query.expires < Utc::now().timestamp()
+        || row.status != MediaStatus::Pending.as_str()
+    {
+        return Err(refused());
+    }
+    if content_type.map(str::to_ascii_lowercase).as_deref() != Some(row.content_type.as_str()) {
+        return Err(AppError::Forbidden(
+            "The upload's Content-Type is not the signed one",
+        ));
+    }
+    match content_length {
+        Some(length) if length > query.size => return Err(AppError::PayloadTooLarge),
+        Some(length) if length == query.size => {}
+        _ => {
+            return Err(AppError::field("Content-Length", "must be the signed size"));
+        }
+    }
+    state
+        .media
+        .storage
+        .write_exactly(&row.storage_key, body, query.size)
+        .await
+}
+
+/// The caller's upload `file_id` (someone else's is not found).
+async fn own_upload(state: &AppState, caller: &Caller, file_id: &str) -> AppResult<media::Model> {
+    let viewer = caller.viewer()?;
+    media::Entity::find_by_id(file_id.to_owned())
+        .filter(media::Column::UserId.eq(&viewer.id))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("Upload"))
+}
+
+/// Marks `row` FAILED with `reason` and removes its stored bytes.
+async fn fail(state: &AppState, row: &media::Model, reason: &str) -> AppResult<()> {
+    state.media.storage.delete(&row.storage_key).await?;
+    media::Entity::update_many()
+        .col_expr(
+            media::Column::Status,
+            Expr::value(MediaStatus::Failed.as_str()),
+        )
+        .col_expr(media::Column::Error, Expr::value(reason))
+        .col_expr(media::Column::UpdatedAt, Expr::value(now()))
+        .filter(media::Column::Id.eq(&row.id))
+        .exec(&state.writer)
+        .await?;
+    Ok(())
+}
+
+/// Completes the caller's upload: the stored file must have the declared size and be
+/// of the declared type (by its first bytes); otherwise it is removed and the upload
+/// fails. A good file goes to processing.
+pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppResult<MediaView> {
+    let row = own_upload(state, caller, file_id).await?;
+    if row.status != MediaStatus::Pending.as_str() {
+        return Err(AppError::Conflict {
+            field: "fileId",
+            message: "The upload is already completed".into(),
+        });
+    }
+    let storage = &state.media.storage;
+    let Some(size) = storage.size(&row.storage_key).await? else {
+        return Err(AppError::field("fileId", "nothing was uploaded yet"));
+    };
+    if i64::try_from(size).ok() != Some(row.declared_size) {
+        let reason = format!(
+            "the file has {size} bytes, not the declared {}",
+            row.declared_size
+        );
+        fail(state, &row, &reason).await?;
+        return Err(AppError::field("fileSize", reason));
+    }
+    let first_bytes = storage.first_bytes(&row.storage_key, SNIFF_BYTES).await?;
+    if kinds::sniff(&first_bytes) != Some(row.content_type.as_str()) {
+        let reason = format!("the file is not a {} file", row.content_type);
+        fail(state, &row, &reason).await?;
+        return Err(AppError::field("contentType", reason));
+    }
+    let mut write = Write::begin(state).await?;
+    media::Entity::update_many()
+        .col_expr(
+            media::Column::Status,
+            Expr::value(MediaStatus::Processing.as_str()),
+        )
+        .col_expr(media::Column::Size, Expr::value(row.declared_size))
+        .col_expr(media::Column::UpdatedAt, Expr::value(now()))
+        .filter(media::Column::Id.eq(&row.id))
+        .filter(media::Column::Status.eq(MediaStatus::Pending.as_str()))
+        .exec(write.db())
+        .await?;
+    write
+        .enqueue(Job::ProcessMedia {
+            media_id: row.id.clone(),
+        })
+        .await?;
+    write.commit().await?;
+    get(state, caller, file_id).await
+}
+
+/// The caller's upload.
+pub async fn get(state: &AppState, caller: &Caller, file_id: &str) -> AppResult<MediaView> {
+    let row = own_upload(state, caller, file_id).await?;
+    Ok(MediaView::new(state, &row))
+}
+
+/// The `process_media` job: records the file's SHA-256 and makes it READY.
+pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
+    let Some(row) = media::Entity::find_by_id(media_id.to_owned())
+        .one(&state.writer)
+        .await?
+    else {
+        return Ok(());
+    };
+    if row.status != MediaStatus::Processing.as_str() {
+        return Ok(());
+    }
+    let mut file = state.media.storage.open(&row.storage_key).await?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = file
+            .read(&mut buffer)
+            .await
+            .map_err(|err| AppError::Internal(format!("reading {}: {err}", row.storage_key)))?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    let at = now();
+    media::Entity::update_many()
+        .col_expr(
+            media::Column::Sha256,
+            Expr::value(hex::encode(hasher.finalize())),
+        )
+        .col_expr(
+            media::Column::Status,
+            Expr::value(MediaStatus::Ready.as_str()),
+        )
+        .col_expr(media::Column::CompletedAt, Expr::value(at))
+        .col_expr(media::Column::UpdatedAt, Expr::value(at))
+        .filter(media::Column::Id.eq(&row.id))
+        .exec(&state.writer)
+        .await?;
+    Ok(())
+}
+
+/// Whether `key` is the stored file of a READY upload (only those are served).
+pub async fn is_served(state: &AppState, key: &str) -> AppResult<bool> {
+    let Some(file_id) = key.split('/').nth(2) else {
+        return Ok(false);
+    };
+    Ok(media::Entity::find_by_id(file_id.to_owned())
+        .filter(media::Column::StorageKey.eq(key))
+        .filter(media::Column::Status.eq(MediaStatus::Ready.as_str()))
+        .one(&state.db)
+        .await?
+        .is_some())
+}

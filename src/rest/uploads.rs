@@ -1,0 +1,151 @@
+//! `/api/upload/*`: upload URLs, the local upload target, completion and status; and
+//! `/media/*`, where stored files are served.
+
+use aide::axum::{
+    ApiRouter,
+    routing::{get_with, post_with},
+};
+use axum::{
+    Json,
+    body::Body,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, put},
+};
+use serde::Deserialize;
+
+use super::{
+    extract::ApiJson,
+    respond::{Done, Envelope, done, ok},
+};
+use crate::{
+    auth::{Caller, Viewer},
+    error::{AppError, AppResult},
+    media::{
+        kinds,
+        uploads::{self, MediaView, PresignInput, PresignedUpload, UploadUrlQuery},
+    },
+    state::AppState,
+};
+
+const TAG: &str = "Upload";
+
+/// The path prefix of local upload URLs (exempt from the request body limit: the
+/// upload enforces its own signed size).
+pub const LOCAL_UPLOAD_PREFIX: &str = "/api/upload/local/";
+
+pub fn routes() -> ApiRouter<AppState> {
+    ApiRouter::new()
+        .api_route(
+            "/api/upload/presigned-url",
+            post_with(presign, |op| {
+                op.tag(TAG).summary("Get presigned upload URL").description(
+                    "Get a URL to PUT one file to, signed for its type, size and a short time; then complete the upload",
+                )
+            }),
+        )
+        .api_route(
+            "/api/upload/{fileId}/complete",
+            post_with(complete, |op| {
+                op.tag(TAG).summary("Complete an upload").description(
+                    "Check the uploaded file (its size, and its real type from its first bytes) and start processing it; a file that is not what was declared is removed",
+                )
+            }),
+        )
+        .api_route(
+            "/api/upload/{fileId}",
+            get_with(status, |op| {
+                op.tag(TAG)
+                    .summary("Upload status")
+                    .description("The caller's upload: PENDING, PROCESSING, READY or FAILED, with its URL once READY")
+            }),
+        )
+        .route("/api/upload/local/{fileId}", put(receive))
+        .route("/media/{*key}", get(serve))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct FilePath {
+    file_id: String,
+}
+
+async fn presign(
+    State(state): State<AppState>,
+    caller: Caller,
+    _viewer: Viewer,
+    ApiJson(input): ApiJson<PresignInput>,
+) -> AppResult<Json<Envelope<PresignedUpload>>> {
+    Ok(ok(uploads::presign(&state, &caller, input).await?))
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    caller: Caller,
+    _viewer: Viewer,
+    Path(path): Path<FilePath>,
+) -> AppResult<Json<Envelope<MediaView>>> {
+    Ok(ok(uploads::complete(&state, &caller, &path.file_id).await?))
+}
+
+async fn status(
+    State(state): State<AppState>,
+    caller: Caller,
+    _viewer: Viewer,
+    Path(path): Path<FilePath>,
+) -> AppResult<Json<Envelope<MediaView>>> {
+    Ok(ok(uploads::get(&state, &caller, &path.file_id).await?))
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    Path(file_id): Path<String>,
+    Query(query): Query<UploadUrlQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Json<Done>> {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
+    let content_length = header(header::CONTENT_LENGTH).and_then(|value| value.parse().ok());
+    uploads::receive(
+        &state,
+        &file_id,
+        query,
+        header(header::CONTENT_TYPE),
+        content_length,
+        body,
+    )
+    .await?;
+    Ok(done())
+}
+
+/// Serves a stored file of a READY upload, with the type of its extension (checked
+/// against its first bytes when it was completed).
+async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> AppResult<Response> {
+    let not_found = || AppError::NotFound("File");
+    if !uploads::is_served(&state, &key).await? {
+        return Err(not_found());
+    }
+    let content_type = key
+        .rsplit_once('.')
+        .and_then(|(_, extension)| kinds::content_type_of_extension(extension))
+        .ok_or_else(not_found)?;
+    let file = state.media.storage.open(&key).await?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
