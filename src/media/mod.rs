@@ -3,11 +3,13 @@
 //! first bytes) and processes it in a job of the `media` queue.
 //!
 //! - [`kinds`]: the allowed types and sizes;
+//! - [`processing`]: image variants, orientation, metadata removal and blurhash;
 //! - [`storage`]: where files live (a directory under the data directory);
 //! - [`uploads`]: the flow, from the upload URL to the processed file.
 
 pub mod config;
 pub mod kinds;
+pub mod processing;
 pub mod storage;
 pub mod uploads;
 

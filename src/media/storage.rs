@@ -1,6 +1,8 @@
 //! Where uploaded files live: a directory under the data directory (the embedded
-//! default). Keys are `uploads/<user>/<file>/<name>`; a key holding anything but
-//! plain segments is refused, so no key reaches outside the directory.
+//! default). Bytes put to an upload URL wait under `pending/<file>` until the upload
+//! is completed and checked; then they move to `uploads/<user>/<file>/<name>`, beside
+//! their variants, and only `uploads/` is served. A key holding anything but plain
+//! segments is refused, so no key reaches outside the directory.
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +108,35 @@ impl Storage {
             .await
             .map_err(io)?;
         Ok(bytes)
+    }
+
+    /// The whole of `key`.
+    pub async fn read_all(&self, key: &str) -> AppResult<Vec<u8>> {
+        tokio::fs::read(self.path(key)?)
+            .await
+            .map_err(|err| AppError::Internal(format!("reading {key}: {err}")))
+    }
+
+    /// Stores `bytes` as `key`.
+    pub async fn put(&self, key: &str, bytes: &[u8]) -> AppResult<()> {
+        let path = self.path(key)?;
+        let io = |err: std::io::Error| AppError::Internal(format!("storing {key}: {err}"));
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        tokio::fs::write(path, bytes).await.map_err(io)
+    }
+
+    /// Moves `from` to `to`.
+    pub async fn rename(&self, from: &str, to: &str) -> AppResult<()> {
+        let target = self.path(to)?;
+        let io = |err: std::io::Error| AppError::Internal(format!("moving {from}: {err}"));
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        tokio::fs::rename(self.path(from)?, target)
+            .await
+            .map_err(io)
     }
 
     /// Opens `key` for reading.

@@ -6,12 +6,16 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::media;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
 
-use super::kinds::{self, MediaKind};
+use super::{
+    kinds::{self, MediaKind},
+    processing::{self, Variant},
+};
 use crate::{
     auth::Caller,
     domain::{effects::Write, new_id, now, text::slugify, validate::Validator},
@@ -92,9 +96,26 @@ pub struct MediaView {
     /// Where the file is served, once READY.
     pub url: Option<String>,
     pub sha256: Option<String>,
+    /// An image's upright size.
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// A blurred placeholder of an image (blurhash, 4×3 components).
+    pub blurhash: Option<String>,
+    /// An image's variants, smallest first, once READY.
+    pub variants: Vec<VariantView>,
     /// Why the upload failed.
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A variant of an image.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VariantView {
+    pub width: u32,
+    pub height: u32,
+    pub content_type: String,
+    pub url: String,
 }
 
 impl MediaView {
@@ -110,11 +131,36 @@ impl MediaView {
             url: (status == MediaStatus::Ready)
                 .then(|| state.media.api_link(&format!("/media/{}", row.storage_key))),
             sha256: row.sha256.clone(),
+            width: row.width,
+            height: row.height,
+            blurhash: row.blurhash.clone(),
+            variants: serde_json::from_str::<Vec<Variant>>(&row.variants)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|_| status == MediaStatus::Ready)
+                .map(|variant| VariantView {
+                    url: state.media.api_link(&format!(
+                        "/media/{}",
+                        variant_key(&row.storage_key, &variant)
+                    )),
+                    width: variant.width,
+                    height: variant.height,
+                    content_type: variant.content_type,
+                })
+                .collect(),
             error: row.error.clone(),
             created_at: row.created_at,
         }
     }
 }
+
+/// Where the bytes put to an upload URL wait until the upload is completed.
+fn pending_key(file_id: &str) -> String {
+    format!("pending/{file_id}")
+}
+
+/// Where completed uploads and their variants are stored, and served from.
+pub const SERVED_PREFIX: &str = "uploads/";
 
 /// The storage name of a file: its name made safe, with the extension of its type.
 fn storage_key(user_id: &str, file_id: &str, filename: &str, content_type: &str) -> String {
@@ -124,7 +170,7 @@ fn storage_key(user_id: &str, file_id: &str, filename: &str, content_type: &str)
         name = "file".to_owned();
     }
     let extension = kinds::extension_of(content_type).unwrap_or("bin");
-    format!("uploads/{user_id}/{file_id}/{name}.{extension}")
+    format!("{SERVED_PREFIX}{user_id}/{file_id}/{name}.{extension}")
 }
 
 /// Records a file to upload and signs its upload URL.
@@ -259,7 +305,7 @@ pub async fn receive(
     state
         .media
         .storage
-        .write_exactly(&row.storage_key, body, query.size)
+        .write_exactly(&pending_key(file_id), body, query.size)
         .await
 }
 
@@ -273,9 +319,9 @@ async fn own_upload(state: &AppState, caller: &Caller, file_id: &str) -> AppResu
         .ok_or(AppError::NotFound("Upload"))
 }
 
-/// Marks `row` FAILED with `reason` and removes its stored bytes.
-async fn fail(state: &AppState, row: &media::Model, reason: &str) -> AppResult<()> {
-    state.media.storage.delete(&row.storage_key).await?;
+/// Marks `row` FAILED with `reason` and removes the bytes at `key`.
+async fn fail(state: &AppState, row: &media::Model, key: &str, reason: &str) -> AppResult<()> {
+    state.media.storage.delete(key).await?;
     media::Entity::update_many()
         .col_expr(
             media::Column::Status,
@@ -301,7 +347,8 @@ pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppRe
         });
     }
     let storage = &state.media.storage;
-    let Some(size) = storage.size(&row.storage_key).await? else {
+    let pending = pending_key(&row.id);
+    let Some(size) = storage.size(&pending).await? else {
         return Err(AppError::field("fileId", "nothing was uploaded yet"));
     };
     if i64::try_from(size).ok() != Some(row.declared_size) {
@@ -309,15 +356,16 @@ pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppRe
             "the file has {size} bytes, not the declared {}",
             row.declared_size
         );
-        fail(state, &row, &reason).await?;
+        fail(state, &row, &pending, &reason).await?;
         return Err(AppError::field("fileSize", reason));
     }
-    let first_bytes = storage.first_bytes(&row.storage_key, SNIFF_BYTES).await?;
+    let first_bytes = storage.first_bytes(&pending, SNIFF_BYTES).await?;
     if kinds::sniff(&first_bytes) != Some(row.content_type.as_str()) {
         let reason = format!("the file is not a {} file", row.content_type);
-        fail(state, &row, &reason).await?;
+        fail(state, &row, &pending, &reason).await?;
         return Err(AppError::field("contentType", reason));
     }
+    storage.rename(&pending, &row.storage_key).await?;
     let mut write = Write::begin(state).await?;
     media::Entity::update_many()
         .col_expr(
@@ -345,7 +393,9 @@ pub async fn get(state: &AppState, caller: &Caller, file_id: &str) -> AppResult<
     Ok(MediaView::new(state, &row))
 }
 
-/// The `process_media` job: records the file's SHA-256 and makes it READY.
+/// The `process_media` job: the file's SHA-256 — the same bytes stored before (by
+/// anyone) are reused, object and variants — then, for an image, its variants and
+/// blurhash (an image that cannot be decoded within the bounds fails the upload).
 pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
     let Some(row) = media::Entity::find_by_id(media_id.to_owned())
         .one(&state.writer)
@@ -356,46 +406,62 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
     if row.status != MediaStatus::Processing.as_str() {
         return Ok(());
     }
-    let mut file = state.media.storage.open(&row.storage_key).await?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let read = file
-            .read(&mut buffer)
-            .await
-            .map_err(|err| AppError::Internal(format!("reading {}: {err}", row.storage_key)))?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    let at = now();
-    media::Entity::update_many()
-        .col_expr(
-            media::Column::Sha256,
-            Expr::value(hex::encode(hasher.finalize())),
-        )
-        .col_expr(
-            media::Column::Status,
-            Expr::value(MediaStatus::Ready.as_str()),
-        )
-        .col_expr(media::Column::CompletedAt, Expr::value(at))
-        .col_expr(media::Column::UpdatedAt, Expr::value(at))
-        .filter(media::Column::Id.eq(&row.id))
-        .exec(&state.writer)
+    let storage = &state.media.storage;
+    let bytes = storage.read_all(&row.storage_key).await?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let stored_before = media::Entity::find()
+        .filter(media::Column::Sha256.eq(&sha256))
+        .filter(media::Column::Status.eq(MediaStatus::Ready.as_str()))
+        .filter(media::Column::Id.ne(&row.id))
+        .one(&state.writer)
         .await?;
+    let at = now();
+    let mut ready = media::ActiveModel {
+        id: Set(row.id.clone()),
+        sha256: Set(Some(sha256)),
+        status: Set(MediaStatus::Ready.as_str().to_owned()),
+        completed_at: Set(Some(at)),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    if let Some(original) = stored_before {
+        storage.delete(&row.storage_key).await?;
+        ready.storage_key = Set(original.storage_key);
+        ready.width = Set(original.width);
+        ready.height = Set(original.height);
+        ready.blurhash = Set(original.blurhash);
+        ready.variants = Set(original.variants);
+    } else if MediaKind::parse(&row.kind) == Some(MediaKind::Image) {
+        let processed = tokio::task::spawn_blocking(move || processing::process_image(&bytes))
+            .await
+            .map_err(|err| AppError::Internal(format!("image processing: {err}")))?;
+        let processed = match processed {
+            Ok(processed) => processed,
+            Err(AppError::Validation(_)) => {
+                let reason = "the image cannot be decoded within the limits";
+                return fail(state, &row, &row.storage_key, reason).await;
+            }
+            Err(err) => return Err(err),
+        };
+        let mut variants = Vec::with_capacity(processed.variants.len());
+        for (variant, encoded) in processed.variants {
+            storage
+                .put(&variant_key(&row.storage_key, &variant), &encoded)
+                .await?;
+            variants.push(variant);
+        }
+        ready.width = Set(i32::try_from(processed.width).ok());
+        ready.height = Set(i32::try_from(processed.height).ok());
+        ready.blurhash = Set(Some(processed.blurhash));
+        ready.variants = Set(serde_json::to_string(&variants)
+            .map_err(|err| AppError::Internal(format!("variants: {err}")))?);
+    }
+    ready.update(&state.writer).await?;
     Ok(())
 }
 
-/// Whether `key` is the stored file of a READY upload (only those are served).
-pub async fn is_served(state: &AppState, key: &str) -> AppResult<bool> {
-    let Some(file_id) = key.split('/').nth(2) else {
-        return Ok(false);
-    };
-    Ok(media::Entity::find_by_id(file_id.to_owned())
-        .filter(media::Column::StorageKey.eq(key))
-        .filter(media::Column::Status.eq(MediaStatus::Ready.as_str()))
-        .one(&state.db)
-        .await?
-        .is_some())
+/// The storage name of `variant` of the file stored as `key`.
+fn variant_key(key: &str, variant: &Variant) -> String {
+    let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
+    format!("{stem}{}", variant.suffix)
 }

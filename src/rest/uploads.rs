@@ -123,11 +123,13 @@ async fn receive(
     Ok(done())
 }
 
-/// Serves a stored file of a READY upload, with the type of its extension (checked
-/// against its first bytes when it was completed).
+/// Serves a stored file of a completed upload (or one of its variants), with the
+/// type of its extension (checked against its first bytes on completion, or written
+/// by the server). Bytes of uploads not completed yet live elsewhere and are never
+/// served.
 async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> AppResult<Response> {
     let not_found = || AppError::NotFound("File");
-    if !uploads::is_served(&state, &key).await? {
+    if !key.starts_with(uploads::SERVED_PREFIX) {
         return Err(not_found());
     }
     let content_type = key

@@ -640,6 +640,11 @@ impl TestApp {
             .collect()
     }
 
+    /// The router, for a test that reads a response's raw bytes.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     /// The application's data directory.
     pub fn data_dir(&self) -> &std::path::Path {
         &self.data_dir.0

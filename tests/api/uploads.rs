@@ -8,8 +8,10 @@ use axum::{
     body::Body,
     http::{Method, Request},
 };
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tower::ServiceExt;
 
 use crate::support::{Session, TestApp, TestResponse};
 
@@ -18,6 +20,49 @@ fn png(size: usize) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
     bytes.resize(size, 7);
     bytes
+}
+
+/// A PNG of random pixels (so it does not compress), `width × height`.
+fn noisy_png(width: u32, height: u32) -> Vec<u8> {
+    let mut image = image::RgbImage::new(width, height);
+    for (index, pixel) in image.pixels_mut().enumerate() {
+        let seed = (index as u32).wrapping_mul(2_654_435_761);
+        *pixel = image::Rgb([(seed >> 24) as u8, (seed >> 16) as u8, (seed >> 8) as u8]);
+    }
+    encode(
+        &image::DynamicImage::ImageRgb8(image),
+        image::ImageFormat::Png,
+    )
+}
+
+fn encode(image: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .expect("encode");
+    bytes
+}
+
+/// The bytes served at `url`.
+async fn fetch(app: &TestApp, url: &str) -> Vec<u8> {
+    let response = app
+        .router()
+        .oneshot(
+            Request::builder()
+                .uri(local(url))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(response.status(), 200, "{url}");
+    response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec()
 }
 
 /// `url` without the public address, as the in-process router takes it.
@@ -80,7 +125,8 @@ async fn a_file_is_uploaded_checked_processed_and_served() {
     let app = TestApp::new().await;
     let ada = app.register("ada").await;
     // Larger than the request body limit: the upload enforces its own signed size.
-    let bytes = png(1_500_000);
+    let bytes = noisy_png(800, 600);
+    assert!(bytes.len() > 1024 * 1024, "{}", bytes.len());
     let presigned = presign(&app, &ada, "image/png", bytes.len()).await;
     let data = presigned.data(200).clone();
     let id = file_id(&presigned);
@@ -126,6 +172,31 @@ async fn a_file_is_uploaded_checked_processed_and_served() {
         .await;
     assert_eq!(served.status.as_u16(), 200);
     assert_eq!(served.headers["content-type"], "image/png");
+
+    // Variants of the widths that fit (never upscaled), and a blurhash of the right aspect.
+    let variants: Vec<(u64, u64)> = ready["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .map(|variant| {
+            (
+                variant["width"].as_u64().expect("w"),
+                variant["height"].as_u64().expect("h"),
+            )
+        })
+        .collect();
+    assert_eq!(variants, vec![(150, 112), (320, 240), (640, 480)]);
+    let variant_url = ready["variants"][2]["url"].as_str().expect("url");
+    let fetched = fetch(&app, variant_url).await;
+    let decoded = image::load_from_memory(&fetched).expect("a variant decodes");
+    assert_eq!((decoded.width(), decoded.height()), (640, 480));
+    let hash = ready["blurhash"].as_str().expect("blurhash");
+    let placeholder = blurhash::decode(hash, 40, 30, 1.0).expect("the blurhash decodes");
+    assert_eq!(placeholder.len(), 40 * 30 * 4);
+    assert_eq!(
+        (ready["width"].as_u64(), ready["height"].as_u64()),
+        (Some(800), Some(600))
+    );
 }
 
 #[tokio::test]
@@ -245,8 +316,14 @@ async fn a_disguised_file_is_refused_and_removed_and_others_files_stay_private()
             .as_str()
             .is_some_and(|error| error.contains("not a image/png"))
     );
-    let path = app.data_dir().join("media").join(&key);
-    assert!(!path.exists(), "the disguised file is removed");
+    for stored in [key, format!("pending/{id}")] {
+        let path = app.data_dir().join("media").join(stored);
+        assert!(
+            !path.exists(),
+            "the disguised file is removed: {}",
+            path.display()
+        );
+    }
 }
 
 #[tokio::test]
@@ -254,10 +331,9 @@ async fn a_stored_file_of_another_size_than_declared_is_refused_and_removed() {
     let app = TestApp::new().await;
     let fay = app.register("fay").await;
     let presigned = presign(&app, &fay, "image/png", 4096).await;
-    let key = presigned.data(200)["key"].as_str().expect("key").to_owned();
     let id = file_id(&presigned);
     // What a storage could hold after an upload that did not go through the URL.
-    let path = app.data_dir().join("media").join(&key);
+    let path = app.data_dir().join("media").join(format!("pending/{id}"));
     std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
     std::fs::write(&path, png(1000)).expect("write");
     let refused = complete(&app, &fay, &id).await;
@@ -268,4 +344,191 @@ async fn a_stored_file_of_another_size_than_declared_is_refused_and_removed() {
         refused.body
     );
     assert!(!path.exists());
+}
+
+/// Uploads `bytes` as `content_type` for `who`, completes it and runs the jobs;
+/// returns the upload's status data.
+async fn upload(app: &TestApp, who: &Session, content_type: &str, bytes: Vec<u8>) -> Value {
+    let presigned = presign(app, who, content_type, bytes.len()).await;
+    let id = file_id(&presigned);
+    put(
+        app,
+        &upload_url(&presigned),
+        content_type,
+        bytes.len(),
+        bytes,
+    )
+    .await
+    .data(200);
+    complete(app, who, &id).await.data(200);
+    app.run_jobs().await;
+    app.get(&format!("/api/upload/{id}"), Some(&who.token))
+        .await
+        .data(200)
+        .clone()
+}
+
+/// An EXIF segment (little-endian TIFF) with an orientation and a GPS latitude.
+fn exif_segment(orientation: u16) -> Vec<u8> {
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes());
+    // IFD0: orientation, and the offset of the GPS IFD (8 + 2 + 2·12 + 4 = 38).
+    tiff.extend(2u16.to_le_bytes());
+    tiff.extend([0x12, 0x01, 3, 0]);
+    tiff.extend(1u32.to_le_bytes());
+    tiff.extend(u32::from(orientation).to_le_bytes());
+    tiff.extend([0x25, 0x88, 4, 0]);
+    tiff.extend(1u32.to_le_bytes());
+    tiff.extend(38u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    // GPS IFD: latitude reference "N".
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend([1, 0, 2, 0]);
+    tiff.extend(2u32.to_le_bytes());
+    tiff.extend(*b"N\0\0\0");
+    tiff.extend(0u32.to_le_bytes());
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend(
+        u16::try_from(2 + 6 + tiff.len())
+            .expect("short")
+            .to_be_bytes(),
+    );
+    segment.extend(*b"Exif\0\0");
+    segment.extend(tiff);
+    segment
+}
+
+#[tokio::test]
+async fn a_rotated_jpeg_with_gps_tags_comes_out_upright_without_metadata() {
+    let app = TestApp::new().await;
+    let gus = app.register("gus").await;
+    // 400×200: red on the left, blue on the right; EXIF says "rotate 90° clockwise".
+    let image = image::RgbImage::from_fn(400, 200, |x, _| {
+        if x < 200 {
+            image::Rgb([230, 20, 20])
+        } else {
+            image::Rgb([20, 20, 230])
+        }
+    });
+    let jpeg = encode(
+        &image::DynamicImage::ImageRgb8(image),
+        image::ImageFormat::Jpeg,
+    );
+    let mut tagged = jpeg[..2].to_vec();
+    tagged.extend(exif_segment(6));
+    tagged.extend(&jpeg[2..]);
+    assert!(tagged.windows(4).any(|window| window == b"Exif"));
+
+    let ready = upload(&app, &gus, "image/jpeg", tagged).await;
+    assert_eq!(ready["status"], "READY", "{ready}");
+    assert_eq!(
+        (ready["width"].as_u64(), ready["height"].as_u64()),
+        (Some(200), Some(400)),
+        "upright"
+    );
+    let smallest = &ready["variants"][0];
+    assert_eq!(
+        (smallest["width"].as_u64(), smallest["height"].as_u64()),
+        (Some(150), Some(300))
+    );
+    let bytes = fetch(&app, smallest["url"].as_str().expect("url")).await;
+    assert!(
+        !bytes.windows(4).any(|window| window == b"Exif"),
+        "no EXIF left"
+    );
+    let variant = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
+    let top = variant.get_pixel(75, 20);
+    let bottom = variant.get_pixel(75, 280);
+    assert!(
+        top[0] > 150 && top[2] < 100,
+        "the left (red) is now the top: {top:?}"
+    );
+    assert!(
+        bottom[2] > 150 && bottom[0] < 100,
+        "the right (blue) is now the bottom: {bottom:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_bytes_uploaded_by_two_people_are_stored_once() {
+    let app = TestApp::new().await;
+    let hal = app.register("hal").await;
+    let ida = app.register("ida").await;
+    let bytes = noisy_png(300, 200);
+    let first = upload(&app, &hal, "image/png", bytes.clone()).await;
+    let second = upload(&app, &ida, "image/png", bytes).await;
+    assert_eq!(second["status"], "READY");
+    assert_eq!(second["sha256"], first["sha256"]);
+    assert_eq!(second["url"], first["url"], "the stored object is reused");
+    assert_eq!(second["variants"], first["variants"]);
+    let ida_folder = app.data_dir().join("media/uploads").join(&ida.user_id);
+    let ida_files = walk(&ida_folder);
+    assert!(
+        ida_files.is_empty(),
+        "nothing of the second upload is kept: {ida_files:?}"
+    );
+}
+
+/// A PNG whose header claims `width × height` (its data would never fill it).
+fn bomb_png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = encode(
+        &image::DynamicImage::ImageRgb8(image::RgbImage::new(1, 1)),
+        image::ImageFormat::Png,
+    );
+    bytes[16..20].copy_from_slice(&width.to_be_bytes());
+    bytes[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+/// CRC-32 (IEEE), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_fails_cleanly_and_leaves_nothing() {
+    let app = TestApp::new().await;
+    let jo = app.register("joe").await;
+    let bomb = bomb_png(60_000, 60_000);
+    let failed = upload(&app, &jo, "image/png", bomb).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("limits")),
+        "{failed}"
+    );
+    let folder = app.data_dir().join("media/uploads").join(&jo.user_id);
+    let left: Vec<_> = walk(&folder);
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// Every file below `folder`.
+fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return files;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
