@@ -209,6 +209,14 @@ pub struct RateLimitConfig {
         default_value = "30/1h"
     )]
     pub rate_limit_follow: RateLimit,
+    /// Upload URLs asked for per user.
+    #[arg(
+        long,
+        global = true,
+        env = "RATE_LIMIT_UPLOAD",
+        default_value = "20/1h"
+    )]
+    pub rate_limit_upload: RateLimit,
 }
 
 /// Page sizes, GraphQL limits and what the server remembers.

@@ -240,6 +240,8 @@ pub struct RateLimiters {
     pub reaction: Limiter,
     /// Follows.
     pub follow: Limiter,
+    /// Upload URLs.
+    pub upload: Limiter,
 }
 
 impl RateLimiters {
@@ -259,6 +261,7 @@ impl RateLimiters {
             comment_create: limiter("comment_create", config.limits.rate_limit_comment_create),
             reaction: limiter("reaction", config.limits.rate_limit_reaction),
             follow: limiter("follow", config.limits.rate_limit_follow),
+            upload: limiter("upload", config.limits.rate_limit_upload),
         }
     }
 

@@ -7,7 +7,8 @@ use std::{
 
 use clap::{Parser, Subcommand};
 use sparkle_universe::{
-    AppState, Config, config::LogFormat, error::AppError, graphql, jobs, mail, rest, seed, server,
+    AppState, Config, config::LogFormat, error::AppError, graphql, jobs, mail, media, rest, seed,
+    server,
 };
 
 /// mimalloc instead of the system allocator: a request allocates thousands of small
@@ -57,6 +58,12 @@ enum Command {
     BenchMail {
         #[arg(long, default_value_t = 2_000)]
         mails: usize,
+    },
+    /// Measure image processing (bench/media.sh): time and peak memory growth to make
+    /// every variant and the blurhash of a 12-megapixel JPEG.
+    BenchMedia {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
     /// Fill the database with demo users, categories, tags and posts.
     SeedDemo {
@@ -141,6 +148,23 @@ async fn main() -> ExitCode {
             }),
             Err(err) => Err(err),
         },
+        Command::BenchMedia { runs } => media::bench::twelve_megapixel_jpeg()
+            .and_then(|jpeg| {
+                println!("a 4000×3000 JPEG of {} bytes", jpeg.len());
+                media::bench::run(&jpeg, runs)
+            })
+            .map(|measured| {
+                for run in measured {
+                    let memory = run
+                        .peak_growth_kib
+                        .map_or_else(|| "unknown".to_owned(), |kib| format!("{:.1} MiB", kib as f64 / 1024.0));
+                    println!(
+                        "{} variants and a blurhash: {:.0} ms, peak memory growth {memory}",
+                        run.variants,
+                        run.elapsed.as_secs_f64() * 1000.0
+                    );
+                }
+            }),
         Command::Migrate => migrated_state(cli.config)
             .await
             .map(|_| tracing::info!("database is up to date")),

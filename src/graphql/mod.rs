@@ -21,6 +21,7 @@ mod served;
 mod social;
 mod subscription;
 mod types;
+mod uploads;
 mod ws;
 
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub struct QueryRoot(
     comments::CommentQuery,
     jobs::JobQuery,
     mail::MailQuery,
+    uploads::UploadQuery,
 );
 
 /// Every mutation, one object per area.
@@ -72,6 +74,7 @@ pub struct MutationRoot(
     live::LiveMutation,
     jobs::JobMutation,
     mail::MailMutation,
+    uploads::UploadMutation,
 );
 
 /// The executable schema.

@@ -87,6 +87,14 @@ pub struct JobsConfig {
         default_value = "0 45 * * * *"
     )]
     pub schedule_purge_finished_jobs: ScheduleSetting,
+    /// When uploads never completed (and their bytes) are removed.
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEDULE_PURGE_ABANDONED_UPLOADS",
+        default_value = "0 20 * * * *"
+    )]
+    pub schedule_purge_abandoned_uploads: ScheduleSetting,
     /// When the weekly digest goes out.
     #[arg(
         long,

@@ -85,6 +85,11 @@ pub async fn run(state: &AppState, context: &JobContext, job: Job) -> AppResult<
         }
         Job::SendPasswordReset { email } => account_email::send_password_reset(state, &email).await,
         Job::ProcessMedia { media_id } => uploads::process(state, &media_id).await,
+        Job::PurgeAbandonedUploads => {
+            let purged = uploads::purge_abandoned(state).await?;
+            tracing::info!(uploads = purged, "purged abandoned uploads");
+            Ok(())
+        }
         Job::Probe {
             sleep_ms,
             fail_attempts,

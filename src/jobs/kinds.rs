@@ -48,6 +48,8 @@ pub enum Job {
     SendPasswordReset { email: String },
     /// Processes a completed upload.
     ProcessMedia { media_id: String },
+    /// Removes uploads never completed, with their bytes.
+    PurgeAbandonedUploads,
     /// Checks the queue itself: waits `sleep_ms`, and fails its first
     /// `fail_attempts` attempts. Used by the queue's tests and benchmark.
     Probe { sleep_ms: u64, fail_attempts: u32 },
@@ -79,6 +81,7 @@ impl Job {
             Self::MailNotifications { .. } => "mail_notifications",
             Self::SendPasswordReset { .. } => "send_password_reset",
             Self::ProcessMedia { .. } => "process_media",
+            Self::PurgeAbandonedUploads => "purge_abandoned_uploads",
             Self::Probe { .. } => "probe",
         }
     }
@@ -95,9 +98,10 @@ impl Job {
                 spec(Queue::Notifications, 10, 60)
             }
             Self::BroadcastSystemNotice { .. } => spec(Queue::Notifications, 10, 30 * 60),
-            Self::PurgeExpiredSessions | Self::PurgeReadNotifications | Self::PurgeFinishedJobs => {
-                spec(Queue::Maintenance, 5, 10 * 60)
-            }
+            Self::PurgeExpiredSessions
+            | Self::PurgeReadNotifications
+            | Self::PurgeFinishedJobs
+            | Self::PurgeAbandonedUploads => spec(Queue::Maintenance, 5, 10 * 60),
             Self::WeeklyDigest { .. } => spec(Queue::Email, 5, 60 * 60),
             Self::SendDigest { .. } | Self::MailNotifications { .. } => spec(Queue::Email, 10, 60),
             // Each transport has its own timeout; the job's covers trying them all.

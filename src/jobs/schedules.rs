@@ -59,7 +59,7 @@ impl Schedule {
 
 /// The enabled schedules of `config`.
 pub fn configured(config: &JobsConfig) -> Vec<Schedule> {
-    let settings: [(&'static str, &ScheduleSetting, JobOfFiring); 4] = [
+    let settings: [(&'static str, &ScheduleSetting, JobOfFiring); 5] = [
         (
             "purge_expired_sessions",
             &config.schedule_purge_expired_sessions,
@@ -74,6 +74,11 @@ pub fn configured(config: &JobsConfig) -> Vec<Schedule> {
             "purge_finished_jobs",
             &config.schedule_purge_finished_jobs,
             |_| Job::PurgeFinishedJobs,
+        ),
+        (
+            "purge_abandoned_uploads",
+            &config.schedule_purge_abandoned_uploads,
+            |_| Job::PurgeAbandonedUploads,
         ),
         ("weekly_digest", &config.schedule_weekly_digest, |fire_at| {
             Job::WeeklyDigest { week_of: fire_at }

@@ -13,6 +13,9 @@ pub struct MediaConfig {
     /// Largest document (pdf), in bytes.
     #[arg(long, global = true, env = "UPLOAD_MAX_DOCUMENT_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub upload_max_document_bytes: u64,
+    /// Bytes of completed uploads one user may hold.
+    #[arg(long, global = true, env = "UPLOAD_QUOTA_BYTES", default_value_t = 1024 * 1024 * 1024)]
+    pub upload_quota_bytes: u64,
     /// Seconds an upload URL works.
     #[arg(
         long,

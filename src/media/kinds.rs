@@ -6,8 +6,11 @@ use serde::Serialize;
 use super::config::MediaConfig;
 
 /// The kind of an uploaded file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, async_graphql::Enum,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum MediaKind {
     Image,
     Video,

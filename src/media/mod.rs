@@ -5,8 +5,10 @@
 //! - [`kinds`]: the allowed types and sizes;
 //! - [`processing`]: image variants, orientation, metadata removal and blurhash;
 //! - [`storage`]: where files live (a directory under the data directory);
-//! - [`uploads`]: the flow, from the upload URL to the processed file.
+//! - [`uploads`]: the flow, from the upload URL to the processed file;
+//! - [`bench`]: `sparkle bench-media`, processing time and memory of a 12 MP JPEG.
 
+pub mod bench;
 pub mod config;
 pub mod kinds;
 pub mod processing;

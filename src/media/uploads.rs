@@ -7,7 +7,10 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::media;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, Func},
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -28,8 +31,11 @@ use crate::{
 const SNIFF_BYTES: usize = 8192;
 
 /// What becomes of an upload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema, async_graphql::Enum,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum MediaStatus {
     Pending,
     Processing,
@@ -57,7 +63,7 @@ impl MediaStatus {
 }
 
 /// A file to upload (the seed's request).
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Deserialize, schemars::JsonSchema, async_graphql::InputObject)]
 #[serde(rename_all = "camelCase")]
 pub struct PresignInput {
     /// The file's name (1–255 characters).
@@ -69,8 +75,9 @@ pub struct PresignInput {
 }
 
 /// Where and how to upload (the seed's answer, and what the upload must carry).
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
+#[graphql(complex)]
 pub struct PresignedUpload {
     /// `PUT` the file's bytes here, with the declared `Content-Type` and `Content-Length`.
     pub upload_url: String,
@@ -79,13 +86,16 @@ pub struct PresignedUpload {
     /// The file's name in the storage.
     pub key: String,
     /// When the upload URL stops working.
+    #[graphql(skip)]
     pub expires_at: DateTime<Utc>,
 }
 
 /// An upload as its owner sees it.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
+#[graphql(name = "Media", complex)]
 pub struct MediaView {
+    #[graphql(skip)]
     pub id: String,
     pub status: MediaStatus,
     pub kind: MediaKind,
@@ -105,12 +115,14 @@ pub struct MediaView {
     pub variants: Vec<VariantView>,
     /// Why the upload failed.
     pub error: Option<String>,
+    #[graphql(skip)]
     pub created_at: DateTime<Utc>,
 }
 
 /// A variant of an image.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
+#[graphql(name = "MediaVariant")]
 pub struct VariantView {
     pub width: u32,
     pub height: u32,
@@ -180,6 +192,7 @@ pub async fn presign(
     input: PresignInput,
 ) -> AppResult<PresignedUpload> {
     let viewer = caller.viewer()?;
+    state.limits.upload.check(&caller.rate_key()).await?;
     let content_type = input.content_type.trim().to_ascii_lowercase();
     let kind = kinds::kind_of(&content_type);
     let mut validator = Validator::default();
@@ -204,6 +217,7 @@ pub async fn presign(
     }
     validator.finish()?;
     let kind = kind.ok_or_else(|| AppError::field("contentType", "is not allowed"))?;
+    ensure_quota(state, &viewer.id, input.file_size).await?;
 
     let file_id = new_id();
     let key = storage_key(&viewer.id, &file_id, &input.filename, &content_type);
@@ -309,6 +323,42 @@ pub async fn receive(
         .await
 }
 
+/// Bytes of `user_id`'s completed uploads.
+async fn used_bytes(state: &AppState, user_id: &str) -> AppResult<i64> {
+    let used: Option<Option<i64>> = media::Entity::find()
+        .select_only()
+        // PostgreSQL sums BIGINT as NUMERIC: cast back.
+        .column_as(
+            Expr::from(Func::cast_as(
+                Expr::col(media::Column::Size).sum(),
+                Alias::new("BIGINT"),
+            )),
+            "used",
+        )
+        .filter(media::Column::UserId.eq(user_id))
+        .filter(media::Column::Status.is_in([
+            MediaStatus::Processing.as_str(),
+            MediaStatus::Ready.as_str(),
+        ]))
+        .into_tuple()
+        .one(&state.writer)
+        .await?;
+    Ok(used.flatten().unwrap_or(0))
+}
+
+/// Refuses `more` bytes that would take `user_id` past the upload quota.
+async fn ensure_quota(state: &AppState, user_id: &str, more: i64) -> AppResult<()> {
+    let quota = i64::try_from(state.config.media.upload_quota_bytes).unwrap_or(i64::MAX);
+    let used = used_bytes(state, user_id).await?;
+    if used.saturating_add(more) > quota {
+        return Err(AppError::field(
+            "fileSize",
+            format!("would take your uploads past the quota of {quota} bytes ({used} used)"),
+        ));
+    }
+    Ok(())
+}
+
 /// The caller's upload `file_id` (someone else's is not found).
 async fn own_upload(state: &AppState, caller: &Caller, file_id: &str) -> AppResult<media::Model> {
     let viewer = caller.viewer()?;
@@ -364,6 +414,10 @@ pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppRe
         let reason = format!("the file is not a {} file", row.content_type);
         fail(state, &row, &pending, &reason).await?;
         return Err(AppError::field("contentType", reason));
+    }
+    if let Err(over) = ensure_quota(state, &row.user_id, row.declared_size).await {
+        fail(state, &row, &pending, "the upload would pass the quota").await?;
+        return Err(over);
     }
     storage.rename(&pending, &row.storage_key).await?;
     let mut write = Write::begin(state).await?;
@@ -464,4 +518,60 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
 fn variant_key(key: &str, variant: &Variant) -> String {
     let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
     format!("{stem}{}", variant.suffix)
+}
+
+/// Deletes the caller's upload; its stored file and variants go too, unless another
+/// upload shares them (the same bytes uploaded again).
+pub async fn delete(state: &AppState, caller: &Caller, file_id: &str) -> AppResult<()> {
+    let row = own_upload(state, caller, file_id).await?;
+    media::Entity::delete_by_id(row.id.clone())
+        .exec(&state.writer)
+        .await?;
+    remove_bytes(state, &row).await
+}
+
+/// Removes what `row` stored: its pending bytes, and its file and variants unless
+/// another upload shares them.
+async fn remove_bytes(state: &AppState, row: &media::Model) -> AppResult<()> {
+    let storage = &state.media.storage;
+    storage.delete(&pending_key(&row.id)).await?;
+    let shared = media::Entity::find()
+        .filter(media::Column::StorageKey.eq(&row.storage_key))
+        .filter(media::Column::Id.ne(&row.id))
+        .one(&state.writer)
+        .await?
+        .is_some();
+    if shared {
+        return Ok(());
+    }
+    storage.delete(&row.storage_key).await?;
+    let variants: Vec<Variant> = serde_json::from_str(&row.variants).unwrap_or_default();
+    for variant in &variants {
+        storage
+            .delete(&variant_key(&row.storage_key, variant))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Uploads still PENDING this long after their URL expired are abandoned.
+const ABANDONED_AFTER: TimeDelta = TimeDelta::hours(1);
+
+/// Removes uploads never completed (their URL long expired), with their bytes;
+/// returns how many.
+pub async fn purge_abandoned(state: &AppState) -> AppResult<u64> {
+    let ttl =
+        TimeDelta::seconds(i64::try_from(state.config.media.upload_url_ttl_secs).unwrap_or(900));
+    let abandoned = media::Entity::find()
+        .filter(media::Column::Status.eq(MediaStatus::Pending.as_str()))
+        .filter(media::Column::CreatedAt.lt(now() - ttl - ABANDONED_AFTER))
+        .all(&state.writer)
+        .await?;
+    for row in &abandoned {
+        media::Entity::delete_by_id(row.id.clone())
+            .exec(&state.writer)
+            .await?;
+        remove_bytes(state, row).await?;
+    }
+    Ok(abandoned.len() as u64)
 }

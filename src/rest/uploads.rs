@@ -59,6 +59,11 @@ pub fn routes() -> ApiRouter<AppState> {
                 op.tag(TAG)
                     .summary("Upload status")
                     .description("The caller's upload: PENDING, PROCESSING, READY or FAILED, with its URL once READY")
+            })
+            .delete_with(remove, |op| {
+                op.tag(TAG).summary("Delete an upload").description(
+                    "Delete the caller's upload; its file and variants go too unless another upload shares them",
+                )
             }),
         )
         .route("/api/upload/local/{fileId}", put(receive))
@@ -96,6 +101,16 @@ async fn status(
     Path(path): Path<FilePath>,
 ) -> AppResult<Json<Envelope<MediaView>>> {
     Ok(ok(uploads::get(&state, &caller, &path.file_id).await?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    _viewer: Viewer,
+    Path(path): Path<FilePath>,
+) -> AppResult<Json<Done>> {
+    uploads::delete(&state, &caller, &path.file_id).await?;
+    Ok(done())
 }
 
 async fn receive(

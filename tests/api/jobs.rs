@@ -302,7 +302,7 @@ async fn the_status_counts_each_state_and_the_oldest_wait() {
     }
     assert_eq!(stats["latestFailures"][0]["kind"], "probe", "{stats}");
     let schedules = stats["schedules"].as_array().expect("schedules");
-    assert_eq!(schedules.len(), 4, "{stats}");
+    assert_eq!(schedules.len(), 5, "{stats}");
     assert!(
         schedules
             .iter()

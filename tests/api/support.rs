@@ -156,6 +156,7 @@ pub fn test_config() -> Config {
     config.limits.rate_limit_comment_create = RateLimit::unlimited();
     config.limits.rate_limit_reaction = RateLimit::unlimited();
     config.limits.rate_limit_follow = RateLimit::unlimited();
+    config.limits.rate_limit_upload = RateLimit::unlimited();
     // Notification mail is due at once: a test's notifications are mailed when it runs
     // the jobs, coalesced as the window would.
     config.mail.mail_coalesce_secs = 0;

@@ -9,6 +9,7 @@ use axum::{
     http::{Method, Request},
 };
 use http_body_util::BodyExt;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
@@ -531,4 +532,180 @@ fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+#[tokio::test]
+async fn the_quota_counts_completed_uploads_and_the_rate_limit_applies() {
+    let app = TestApp::with_config(|config| {
+        config.media.upload_quota_bytes = 300_000;
+        config.limits.rate_limit_upload = "4/1h".parse().expect("rate");
+    })
+    .await;
+    let kai = app.register("kai").await;
+    let first = noisy_png(300, 200);
+    let used = first.len();
+    assert!(used > 150_000 && used < 300_000, "{used}");
+    upload(&app, &kai, "image/png", first).await;
+    let over = presign(&app, &kai, "image/png", 300_000 - used + 1).await;
+    over.assert_error(400, "VALIDATION_ERROR");
+    assert!(
+        over.body["fields"]["fileSize"]
+            .as_str()
+            .is_some_and(|message| message.contains("quota")),
+        "{}",
+        over.body
+    );
+    presign(&app, &kai, "image/png", 300_000 - used)
+        .await
+        .data(200);
+    presign(&app, &kai, "image/png", 10).await.data(200);
+    presign(&app, &kai, "image/png", 10)
+        .await
+        .assert_error(429, "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn deleting_an_upload_keeps_bytes_another_upload_shares() {
+    let app = TestApp::new().await;
+    let lou = app.register("lou").await;
+    let max = app.register("max").await;
+    let bytes = noisy_png(400, 300);
+    let first = upload(&app, &lou, "image/png", bytes.clone()).await;
+    let second = upload(&app, &max, "image/png", bytes).await;
+    let url = first["url"].as_str().expect("url").to_owned();
+    let variant = first["variants"][0]["url"]
+        .as_str()
+        .expect("variant")
+        .to_owned();
+
+    let id = first["id"].as_str().expect("id");
+    app.call(
+        Method::DELETE,
+        &format!("/api/upload/{id}"),
+        Some(&max.token),
+        None,
+    )
+    .await
+    .assert_error(404, "NOT_FOUND");
+    app.call(
+        Method::DELETE,
+        &format!("/api/upload/{id}"),
+        Some(&lou.token),
+        None,
+    )
+    .await
+    .data(200);
+    fetch(&app, &url).await;
+    fetch(&app, &variant).await;
+
+    let id = second["id"].as_str().expect("id");
+    app.call(
+        Method::DELETE,
+        &format!("/api/upload/{id}"),
+        Some(&max.token),
+        None,
+    )
+    .await
+    .data(200);
+    app.get(&local(&url), None)
+        .await
+        .assert_error(404, "NOT_FOUND");
+    assert!(walk(&app.data_dir().join("media/uploads")).is_empty());
+}
+
+#[tokio::test]
+async fn uploads_never_completed_are_removed_by_the_maintenance_schedule() {
+    let app = TestApp::new().await;
+    let ned = app.register("ned").await;
+    let bytes = png(2048);
+    let presigned = presign(&app, &ned, "image/png", bytes.len()).await;
+    let id = file_id(&presigned);
+    put(
+        &app,
+        &upload_url(&presigned),
+        "image/png",
+        bytes.len(),
+        bytes,
+    )
+    .await
+    .data(200);
+    let fresh = presign(&app, &ned, "image/png", 10).await;
+    let fresh_id = file_id(&fresh);
+    entity::media::Entity::update_many()
+        .col_expr(
+            entity::media::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::TimeDelta::hours(3)),
+        )
+        .filter(entity::media::Column::Id.eq(&id))
+        .exec(&app.state.writer)
+        .await
+        .expect("age the upload");
+    let mut write = sparkle_universe::domain::effects::Write::begin(&app.state)
+        .await
+        .expect("begin");
+    write
+        .enqueue(sparkle_universe::jobs::Job::PurgeAbandonedUploads)
+        .await
+        .expect("enqueue");
+    write.commit().await.expect("commit");
+    app.run_jobs().await;
+    app.get(&format!("/api/upload/{id}"), Some(&ned.token))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    assert!(!app.data_dir().join(format!("media/pending/{id}")).exists());
+    app.get(&format!("/api/upload/{fresh_id}"), Some(&ned.token))
+        .await
+        .data(200);
+}
+
+#[tokio::test]
+async fn the_graphql_twins_upload_complete_and_read_a_file() {
+    let app = TestApp::new().await;
+    let oli = app.register("oli").await;
+    let bytes = noisy_png(200, 100);
+    let requested = app
+        .graphql(
+            "mutation($input: PresignInput!) { requestUpload(input: $input) { uploadUrl fileId key expiresAt } }",
+            json!({ "input": { "filename": "pic.png", "contentType": "image/png", "fileSize": bytes.len() } }),
+            Some(&oli.token),
+        )
+        .await;
+    let requested = &requested.body["data"]["requestUpload"];
+    let url = requested["uploadUrl"].as_str().expect("uploadUrl");
+    let id = requested["fileId"].as_str().expect("fileId");
+    put(&app, url, "image/png", bytes.len(), bytes)
+        .await
+        .data(200);
+    let completed = app
+        .graphql(
+            "mutation($id: ID!) { completeUpload(id: $id) { status } }",
+            json!({ "id": id }),
+            Some(&oli.token),
+        )
+        .await;
+    assert_eq!(
+        completed.body["data"]["completeUpload"]["status"], "PROCESSING",
+        "{}",
+        completed.body
+    );
+    app.run_jobs().await;
+    let read = app
+        .graphql(
+            "query($id: ID!) { upload(id: $id) { id status kind width height blurhash variants { width height contentType url } createdAt } }",
+            json!({ "id": id }),
+            Some(&oli.token),
+        )
+        .await;
+    let media = &read.body["data"]["upload"];
+    assert_eq!(media["status"], "READY", "{}", read.body);
+    assert_eq!(media["kind"], "IMAGE");
+    assert_eq!(
+        (media["width"].as_u64(), media["height"].as_u64()),
+        (Some(200), Some(100))
+    );
+    assert_eq!(media["variants"][0]["width"], 150);
+    let rest = app
+        .get(&format!("/api/upload/{id}"), Some(&oli.token))
+        .await;
+    assert_eq!(rest.data(200)["blurhash"], media["blurhash"]);
 }
