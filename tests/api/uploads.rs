@@ -709,3 +709,50 @@ async fn the_graphql_twins_upload_complete_and_read_a_file() {
         .await;
     assert_eq!(rest.data(200)["blurhash"], media["blurhash"]);
 }
+
+#[tokio::test]
+async fn documents_are_stored_without_variants_and_animations_keep_their_first_frame() {
+    let app = TestApp::new().await;
+    let pam = app.register("pam").await;
+    let mut pdf =
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+            .to_vec();
+    pdf.resize(4096, b' ');
+    let document = upload(&app, &pam, "application/pdf", pdf.clone()).await;
+    assert_eq!(document["status"], "READY", "{document}");
+    assert_eq!(document["kind"], "DOCUMENT");
+    assert_eq!(document["variants"], json!([]));
+    assert!(document["blurhash"].is_null());
+    let served = fetch(&app, document["url"].as_str().expect("url")).await;
+    assert_eq!(served, pdf);
+
+    // Two frames: red, then blue.
+    let frame = |rgb: [u8; 3]| {
+        image::Frame::new(image::RgbaImage::from_pixel(
+            300,
+            150,
+            image::Rgba([rgb[0], rgb[1], rgb[2], 255]),
+        ))
+    };
+    let mut gif = Vec::new();
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+        encoder
+            .encode_frames([frame([230, 20, 20]), frame([20, 20, 230])])
+            .expect("encode frames");
+    }
+    let animation = upload(&app, &pam, "image/gif", gif).await;
+    assert_eq!(animation["status"], "READY", "{animation}");
+    let smallest = &animation["variants"][0];
+    assert_eq!(
+        (smallest["width"].as_u64(), smallest["height"].as_u64()),
+        (Some(150), Some(75))
+    );
+    let bytes = fetch(&app, smallest["url"].as_str().expect("url")).await;
+    let first_frame = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
+    let pixel = first_frame.get_pixel(75, 37);
+    assert!(
+        pixel[0] > 150 && pixel[2] < 100,
+        "the first (red) frame: {pixel:?}"
+    );
+}
