@@ -18,6 +18,7 @@ use super::{comments::Comment, context::ContextExt, notifications::Notification,
 use crate::{
     auth::Caller,
     domain::posts::{self, PostRef},
+    media::uploads::{self, MediaView},
     realtime::{
         Event, EventBus,
         feeds::{self, CommentFeed, NotificationFeed},
@@ -99,6 +100,23 @@ impl SubscriptionRoot {
         )
     }
 
+    /// The caller's uploads (or only `id`), each time one's processing ends: READY with
+    /// its URL, variants and blurhash, or FAILED with the reason. Subscribe before
+    /// completing the upload.
+    async fn media_processed(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = MediaView>> {
+        let state = ctx.state()?.clone();
+        let caller = ctx.caller()?.clone();
+        caller.viewer().extend()?;
+        let events = state.events.clone();
+        Ok(forward(move |sender| {
+            media_feed(state, caller, events, id.map(|id| id.0), sender)
+        }))
+    }
+
     /// Everyone online (connected over WebSocket), now and after every change.
     async fn online_users(
         &self,
@@ -165,6 +183,46 @@ where
         }
     });
     ReceiverStream::new(receiver)
+}
+
+/// Sends the caller's upload (`only` one, or any), freshly read, each time its
+/// processing ends.
+async fn media_feed(
+    state: AppState,
+    caller: Caller,
+    events: EventBus,
+    only: Option<String>,
+    sender: mpsc::Sender<MediaView>,
+) {
+    let Ok(viewer) = caller.viewer() else {
+        return;
+    };
+    let user_id = viewer.id.clone();
+    let mut receiver = events.subscribe();
+    loop {
+        match receiver.recv().await {
+            Ok(event) => {
+                let Event::MediaProcessed {
+                    user_id: owner,
+                    media_id,
+                } = &*event
+                else {
+                    continue;
+                };
+                if *owner != user_id || only.as_ref().is_some_and(|only| only != media_id) {
+                    continue;
+                }
+                let Ok(media) = uploads::get(&state, &caller, media_id).await else {
+                    continue;
+                };
+                if sender.send(media).await.is_err() {
+                    return;
+                }
+            }
+            Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 /// Sends the post, freshly read, after each reaction change on it.

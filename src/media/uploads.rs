@@ -24,6 +24,7 @@ use crate::{
     domain::{effects::Write, new_id, now, text::slugify, validate::Validator},
     error::{AppError, AppResult},
     jobs::Job,
+    realtime::Event,
     state::AppState,
 };
 
@@ -369,9 +370,11 @@ async fn own_upload(state: &AppState, caller: &Caller, file_id: &str) -> AppResu
         .ok_or(AppError::NotFound("Upload"))
 }
 
-/// Marks `row` FAILED with `reason` and removes the bytes at `key`.
+/// Marks `row` FAILED with `reason` and removes the bytes at `key`; its uploader
+/// hears of it.
 async fn fail(state: &AppState, row: &media::Model, key: &str, reason: &str) -> AppResult<()> {
     state.media.storage.delete(key).await?;
+    let mut write = Write::begin(state).await?;
     media::Entity::update_many()
         .col_expr(
             media::Column::Status,
@@ -380,9 +383,18 @@ async fn fail(state: &AppState, row: &media::Model, key: &str, reason: &str) -> 
         .col_expr(media::Column::Error, Expr::value(reason))
         .col_expr(media::Column::UpdatedAt, Expr::value(now()))
         .filter(media::Column::Id.eq(&row.id))
-        .exec(&state.writer)
+        .exec(write.db())
         .await?;
-    Ok(())
+    write.publish(processed(row));
+    write.commit().await
+}
+
+/// The event that tells `row`'s uploader its processing ended.
+fn processed(row: &media::Model) -> Event {
+    Event::MediaProcessed {
+        user_id: row.user_id.clone(),
+        media_id: row.id.clone(),
+    }
 }
 
 /// Completes the caller's upload: the stored file must have the declared size and be
@@ -510,8 +522,10 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
         ready.variants = Set(serde_json::to_string(&variants)
             .map_err(|err| AppError::Internal(format!("variants: {err}")))?);
     }
-    ready.update(&state.writer).await?;
-    Ok(())
+    let mut write = Write::begin(state).await?;
+    ready.update(write.db()).await?;
+    write.publish(processed(&row));
+    write.commit().await
 }
 
 /// The storage name of `variant` of the file stored as `key`.

@@ -29,6 +29,8 @@ pub enum Event {
         username: String,
         typing: bool,
     },
+    /// Processing of `user_id`'s upload `media_id` ended (READY or FAILED).
+    MediaProcessed { user_id: String, media_id: String },
     /// Every session of a user ended (logout everywhere, suspension, ban).
     SessionsEnded { user_id: String },
     /// A user's first connection to an instance opened, or its last one closed.

@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
-use crate::support::{Session, TestApp, TestResponse};
+use crate::{
+    support::{Session, TestApp, TestResponse},
+    ws_client::{Protocol, WsClient},
+};
 
 /// A file whose first bytes say PNG, `size` bytes long.
 fn png(size: usize) -> Vec<u8> {
@@ -369,6 +372,16 @@ async fn upload(app: &TestApp, who: &Session, content_type: &str, bytes: Vec<u8>
         .clone()
 }
 
+/// Whether a (lossily encoded) pixel is clearly red.
+fn is_red(pixel: &image::Rgb<u8>) -> bool {
+    pixel[0] > 150 && pixel[2] < 100
+}
+
+/// Whether a (lossily encoded) pixel is clearly blue.
+fn is_blue(pixel: &image::Rgb<u8>) -> bool {
+    pixel[2] > 150 && pixel[0] < 100
+}
+
 /// An EXIF segment (little-endian TIFF) with an orientation and a GPS latitude.
 fn exif_segment(orientation: u16) -> Vec<u8> {
     let mut tiff = b"II*\0".to_vec();
@@ -440,12 +453,9 @@ async fn a_rotated_jpeg_with_gps_tags_comes_out_upright_without_metadata() {
     let variant = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
     let top = variant.get_pixel(75, 20);
     let bottom = variant.get_pixel(75, 280);
+    assert!(is_red(top), "the left (red) is now the top: {top:?}");
     assert!(
-        top[0] > 150 && top[2] < 100,
-        "the left (red) is now the top: {top:?}"
-    );
-    assert!(
-        bottom[2] > 150 && bottom[0] < 100,
+        is_blue(bottom),
         "the right (blue) is now the bottom: {bottom:?}"
     );
 }
@@ -751,8 +761,45 @@ async fn documents_are_stored_without_variants_and_animations_keep_their_first_f
     let bytes = fetch(&app, smallest["url"].as_str().expect("url")).await;
     let first_frame = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
     let pixel = first_frame.get_pixel(75, 37);
-    assert!(
-        pixel[0] > 150 && pixel[2] < 100,
-        "the first (red) frame: {pixel:?}"
+    assert!(is_red(pixel), "the first (red) frame: {pixel:?}");
+}
+
+#[tokio::test]
+async fn the_uploader_hears_when_processing_ends() {
+    let app = TestApp::new().await;
+    let address = app.serve().await;
+    let quin = app.register("quinn").await;
+    let mut socket = WsClient::connect(address, Protocol::TransportWs, Some(&quin.token))
+        .await
+        .expect("connect");
+    socket
+        .subscribe(
+            "media",
+            "subscription { mediaProcessed { id status width variants { width } } }",
+            json!({}),
+        )
+        .await;
+    let mut anonymous = WsClient::connect(address, Protocol::TransportWs, None)
+        .await
+        .expect("connect");
+    anonymous
+        .subscribe("media", "subscription { mediaProcessed { id } }", json!({}))
+        .await;
+    let refused = anonymous.next_errors("media").await;
+    assert_eq!(
+        refused[0]["extensions"]["code"], "UNAUTHORIZED",
+        "{refused}"
     );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let ready = upload(&app, &quin, "image/png", noisy_png(320, 160)).await;
+    let heard = socket.next_data("media").await;
+    assert_eq!(
+        heard["mediaProcessed"],
+        json!({ "id": ready["id"], "status": "READY", "width": 320, "variants": [{ "width": 150 }, { "width": 320 }] })
+    );
+    let failed = upload(&app, &quin, "image/png", bomb_png(50_000, 50_000)).await;
+    let heard = socket.next_data("media").await;
+    assert_eq!(heard["mediaProcessed"]["id"], failed["id"]);
+    assert_eq!(heard["mediaProcessed"]["status"], "FAILED");
 }
