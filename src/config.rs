@@ -405,6 +405,13 @@ fn parse_host(host: &str) -> Result<IpAddr, String> {
         .ok_or_else(|| format!("`{host}` is neither an IP address nor a host name of this machine"))
 }
 
+/// A configured number of seconds as a time span, capped at a year (so adding it to
+/// a date can never overflow).
+pub fn seconds_up_to_a_year(seconds: u64) -> chrono::TimeDelta {
+    const YEAR: u64 = 365 * 24 * 3600;
+    chrono::TimeDelta::seconds(i64::try_from(seconds.min(YEAR)).unwrap_or_default())
+}
+
 /// `url` with its password, if any, replaced by `***`, for messages and logs.
 pub fn mask_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

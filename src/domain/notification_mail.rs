@@ -33,9 +33,7 @@ pub async fn schedule(
     user_id: &str,
     notification_type: &str,
 ) -> AppResult<()> {
-    let window = TimeDelta::seconds(
-        i64::try_from(write.state().config.mail.mail_coalesce_secs).unwrap_or(i64::MAX),
-    );
+    let window = write.state().config.mail.coalesce_window();
     let job = Job::MailNotifications {
         user_id: user_id.to_owned(),
         notification_type: notification_type.to_owned(),

@@ -59,6 +59,13 @@ pub struct MailConfig {
     pub mail_tracking: bool,
 }
 
+impl MailConfig {
+    /// How long notifications of one type wait to be mailed together (at most a year).
+    pub fn coalesce_window(&self) -> chrono::TimeDelta {
+        crate::config::seconds_up_to_a_year(self.mail_coalesce_secs)
+    }
+}
+
 /// A transport's URL; shown (in logs, `/ready`, the mail record) with its password masked.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TransportUrl(String);

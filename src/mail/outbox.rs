@@ -129,12 +129,7 @@ pub async fn deliver(state: &AppState, mail_id: &str) -> AppResult<()> {
     }
     if let Slot::WaitUntil(until) = limits::reserve(state, &account.id, row.transactional).await? {
         let mut write = Write::begin(state).await?;
-        mail::Entity::update_many()
-            .col_expr(
-                mail::Column::Status,
-                Expr::value(MailStatus::Deferred.as_str()),
-            )
-            .filter(mail::Column::Id.eq(&row.id))
+        set_status(&row, MailStatus::Deferred)
             .exec(write.db())
             .await?;
         write
@@ -172,13 +167,11 @@ pub async fn deliver(state: &AppState, mail_id: &str) -> AppResult<()> {
         sent.map_err(|errors| AppError::Internal(format!("no transport took the mail: {errors}")))?;
     let links = serde_json::to_string(&composed.links)
         .map_err(|err| AppError::Internal(format!("mail links: {err}")))?;
-    mail::Entity::update_many()
-        .col_expr(mail::Column::Status, Expr::value(MailStatus::Sent.as_str()))
+    set_status(&row, MailStatus::Sent)
         .col_expr(mail::Column::Transport, Expr::value(transport))
         .col_expr(mail::Column::ToAddress, Expr::value(to_address))
         .col_expr(mail::Column::Links, Expr::value(links))
         .col_expr(mail::Column::SentAt, Expr::value(now()))
-        .filter(mail::Column::Id.eq(&row.id))
         .exec(&state.writer)
         .await?;
     Ok(())
@@ -214,13 +207,15 @@ pub async fn refusal(
     Ok(None)
 }
 
-async fn skip(state: &AppState, row: &mail::Model, reason: &str) -> AppResult<()> {
+/// The update that gives `row` `status` (more columns may be added before it runs).
+fn set_status(row: &mail::Model, status: MailStatus) -> sea_orm::UpdateMany<mail::Entity> {
     mail::Entity::update_many()
-        .col_expr(
-            mail::Column::Status,
-            Expr::value(MailStatus::Skipped.as_str()),
-        )
+        .col_expr(mail::Column::Status, Expr::value(status.as_str()))
         .filter(mail::Column::Id.eq(&row.id))
+}
+
+async fn skip(state: &AppState, row: &mail::Model, reason: &str) -> AppResult<()> {
+    set_status(row, MailStatus::Skipped)
         .exec(&state.writer)
         .await?;
     tracing::info!(mail = %row.id, kind = %row.kind, reason, "mail not sent");

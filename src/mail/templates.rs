@@ -115,11 +115,18 @@ pub struct Rendered {
     pub text: String,
 }
 
+/// Renders template `name` with `context`.
+fn render_template(name: &str, context: &minijinja::Value) -> AppResult<String> {
+    ENVIRONMENT
+        .as_ref()
+        .map_err(|err| AppError::Internal(err.clone()))?
+        .get_template(name)
+        .and_then(|template| template.render(context))
+        .map_err(|err| AppError::Internal(format!("mail template {name}: {err}")))
+}
+
 /// Renders `content` (its URLs already in their final, tracked form) in `frame`.
 pub fn render(content: &MailContent, frame: &Frame) -> AppResult<Rendered> {
-    let environment = ENVIRONMENT
-        .as_ref()
-        .map_err(|err| AppError::Internal(err.clone()))?;
     let subject = subject(content);
     let (listed, more) = match content {
         MailContent::Notifications { items, .. } => (
@@ -140,14 +147,7 @@ pub fn render(content: &MailContent, frame: &Frame) -> AppResult<Rendered> {
         ..minijinja::Value::from(Serde(frame))
     };
     let template = template_name(content);
-    let render = |extension: &str| {
-        environment
-            .get_template(&format!("{template}.{extension}"))
-            .and_then(|template| template.render(&context))
-            .map_err(|err| {
-                AppError::Internal(format!("mail template {template}.{extension}: {err}"))
-            })
-    };
+    let render = |extension: &str| render_template(&format!("{template}.{extension}"), &context);
     Ok(Rendered {
         html: render("html")?,
         text: render("txt")?,
@@ -158,13 +158,10 @@ pub fn render(content: &MailContent, frame: &Frame) -> AppResult<Rendered> {
 /// The page an unsubscribe link opens: a button posting `token`.
 pub fn unsubscribe_page(token: &str) -> AppResult<String> {
     let token = super::query_value(token);
-    let environment = ENVIRONMENT
-        .as_ref()
-        .map_err(|err| AppError::Internal(err.clone()))?;
-    environment
-        .get_template("unsubscribe_page.html")
-        .and_then(|template| template.render(minijinja::context! { token => &token }))
-        .map_err(|err| AppError::Internal(format!("unsubscribe page: {err}")))
+    render_template(
+        "unsubscribe_page.html",
+        &minijinja::context! { token => &token },
+    )
 }
 
 fn template_name(content: &MailContent) -> &'static str {

@@ -25,3 +25,10 @@ pub struct MediaConfig {
     )]
     pub upload_url_ttl_secs: u64,
 }
+
+impl MediaConfig {
+    /// How long an upload URL works (at most a year).
+    pub fn url_ttl(&self) -> chrono::TimeDelta {
+        crate::config::seconds_up_to_a_year(self.upload_url_ttl_secs)
+    }
+}

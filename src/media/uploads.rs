@@ -223,8 +223,7 @@ pub async fn presign(
     let file_id = new_id();
     let key = storage_key(&viewer.id, &file_id, &input.filename, &content_type);
     let created_at = now();
-    let ttl =
-        TimeDelta::seconds(i64::try_from(state.config.media.upload_url_ttl_secs).unwrap_or(900));
+    let ttl = state.config.media.url_ttl();
     let expires_at = created_at + ttl;
     media::Entity::insert(media::ActiveModel {
         id: Set(file_id.clone()),
@@ -574,8 +573,7 @@ const ABANDONED_AFTER: TimeDelta = TimeDelta::hours(1);
 /// Removes uploads never completed (their URL long expired), with their bytes;
 /// returns how many.
 pub async fn purge_abandoned(state: &AppState) -> AppResult<u64> {
-    let ttl =
-        TimeDelta::seconds(i64::try_from(state.config.media.upload_url_ttl_secs).unwrap_or(900));
+    let ttl = state.config.media.url_ttl();
     let abandoned = media::Entity::find()
         .filter(media::Column::Status.eq(MediaStatus::Pending.as_str()))
         .filter(media::Column::CreatedAt.lt(now() - ttl - ABANDONED_AFTER))

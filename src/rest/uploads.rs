@@ -8,7 +8,7 @@ use aide::axum::{
 use axum::{
     Json,
     body::Body,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, put},
@@ -16,7 +16,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    extract::ApiJson,
+    extract::{ApiJson, ApiQuery},
     respond::{Done, Envelope, done, ok},
 };
 use crate::{
@@ -116,7 +116,7 @@ async fn remove(
 async fn receive(
     State(state): State<AppState>,
     Path(file_id): Path<String>,
-    Query(query): Query<UploadUrlQuery>,
+    ApiQuery(query): ApiQuery<UploadUrlQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Json<Done>> {
