@@ -104,7 +104,7 @@ pub struct DatabaseConfig {
 #[command(next_help_heading = "Accounts and tokens")]
 pub struct AuthConfig {
     /// HMAC secret for access tokens; when unset, one is generated once and kept in DATA_DIR.
-    #[arg(long, global = true, env = "JWT_SECRET", hide_env_values = true)]
+    #[arg(long, global = true, env = "JWT_SECRET", hide_env_values = true, value_parser = Secret::strong)]
     pub jwt_secret: Option<Secret>,
     /// `iss` claim of access tokens.
     #[arg(
@@ -317,7 +317,7 @@ pub struct RealtimeConfig {
 #[command(next_help_heading = "Logs and metrics")]
 pub struct ObservabilityConfig {
     /// Bearer token that `GET /metrics` requires; unset, only this machine may read it.
-    #[arg(long, global = true, env = "METRICS_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "METRICS_TOKEN", hide_env_values = true, value_parser = Secret::strong)]
     pub metrics_token: Option<Secret>,
     /// Log lines as text for people, or one JSON object per line for machines.
     #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -444,6 +444,15 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// A secret this server chooses the strength of (a signing key, a token): at least
+    /// 32 characters.
+    pub fn strong(value: &str) -> Result<Self, String> {
+        if value.len() < 32 {
+            return Err("must be at least 32 characters".into());
+        }
+        Ok(Self(value.to_owned()))
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -454,9 +463,10 @@ impl fmt::Debug for Secret {
 
 impl FromStr for Secret {
     type Err = String;
+    /// Any non-empty secret (one another system chose, such as a storage key).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() < 32 {
-            return Err("must be at least 32 characters".into());
+        if s.is_empty() {
+            return Err("must not be empty".into());
         }
         Ok(Self(s.to_owned()))
     }

@@ -4,7 +4,8 @@
 //!
 //! - [`kinds`]: the allowed types and sizes;
 //! - [`processing`]: image variants, orientation, metadata removal and blurhash;
-//! - [`storage`]: where files live (a directory under the data directory);
+//! - [`storage`]: where files live (a directory under the data directory, or an S3
+//!   bucket);
 //! - [`uploads`]: the flow, from the upload URL to the processed file;
 //! - [`bench`]: `sparkle bench-media`, processing time and memory of a 12 MP JPEG.
 
@@ -17,24 +18,32 @@ pub mod uploads;
 
 pub use config::MediaConfig;
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use crate::{config::Config, error::AppResult, signing::LinkSigner};
 use storage::Storage;
 
-/// What uploads need: the storage, the upload-URL signer and the public address.
+/// What uploads need: the storage, the upload-URL signer and the public addresses.
 pub struct MediaService {
     pub storage: Storage,
-    pub signer: LinkSigner,
+    signer: LinkSigner,
     public_url: String,
+    cdn_url: Option<String>,
 }
 
 impl MediaService {
-    /// The media service of `config`; upload URLs are signed with a key derived from
-    /// `secret`.
+    /// The media service of `config`; local upload URLs are signed with a key derived
+    /// from `secret`.
     pub fn new(config: &Config, secret: &[u8]) -> AppResult<Self> {
         Ok(Self {
-            storage: Storage::local(&config.server.data_dir)?,
+            storage: Storage::new(config)?,
             signer: LinkSigner::new(secret, "uploads"),
             public_url: config.public_url(),
+            cdn_url: config
+                .media
+                .cdn_url
+                .as_ref()
+                .map(|url| url.trim_end_matches('/').to_owned()),
         })
     }
 
@@ -42,4 +51,71 @@ impl MediaService {
     pub fn api_link(&self, path: &str) -> String {
         format!("{}{path}", self.public_url)
     }
+
+    /// The public address of the stored file `key`: behind `CDN_URL` when set, else
+    /// this server's `/media/…`.
+    pub fn file_url(&self, key: &str) -> String {
+        match &self.cdn_url {
+            Some(cdn) => format!("{cdn}/{key}"),
+            None => self.api_link(&format!("/media/{key}")),
+        }
+    }
+
+    /// Where the client puts the bytes of upload `file_id` (stored as `key`): a URL
+    /// signed for exactly `content_type` and `size`, issued at `issued_at` for `ttl`.
+    /// The bucket's own presigned URL, or this server's local upload target.
+    pub async fn upload_url(
+        &self,
+        file_id: &str,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        issued_at: DateTime<Utc>,
+        ttl: TimeDelta,
+    ) -> AppResult<String> {
+        match &self.storage {
+            Storage::S3(bucket) => {
+                let ttl = ttl.to_std().unwrap_or_default();
+                bucket.presigned_put(key, content_type, size, ttl)
+            }
+            Storage::Local(_) => {
+                let expires_at = issued_at + ttl;
+                let expires = expires_at.timestamp().to_string();
+                let size = size.to_string();
+                let signature = self.signer.sign(
+                    LOCAL_UPLOAD_PURPOSE,
+                    &[file_id, &expires, content_type, &size],
+                );
+                Ok(self.api_link(&format!(
+                    "/api/upload/local/{file_id}?expires={expires}&size={size}&sig={signature}"
+                )))
+            }
+        }
+    }
+
+    /// Whether `signature` signs a local upload of `file_id` of exactly `content_type`
+    /// and `size` until `expires`.
+    pub fn verify_local_upload(
+        &self,
+        file_id: &str,
+        expires: i64,
+        content_type: &str,
+        size: u64,
+        signature: &str,
+    ) -> bool {
+        matches!(self.storage, Storage::Local(_))
+            && self.signer.verify(
+                LOCAL_UPLOAD_PURPOSE,
+                &[
+                    file_id,
+                    &expires.to_string(),
+                    content_type,
+                    &size.to_string(),
+                ],
+                signature,
+            )
+    }
 }
+
+/// What local upload URLs are signed for.
+const LOCAL_UPLOAD_PURPOSE: &str = "put";

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use super::{
     kinds::{self, MediaKind},
     processing::{self, Variant},
+    storage::Storage,
 };
 use crate::{
     auth::Caller,
@@ -141,8 +142,7 @@ impl MediaView {
             content_type: row.content_type.clone(),
             filename: row.filename.clone(),
             size: row.size,
-            url: (status == MediaStatus::Ready)
-                .then(|| state.media.api_link(&format!("/media/{}", row.storage_key))),
+            url: (status == MediaStatus::Ready).then(|| state.media.file_url(&row.storage_key)),
             sha256: row.sha256.clone(),
             width: row.width,
             height: row.height,
@@ -152,10 +152,9 @@ impl MediaView {
                 .into_iter()
                 .filter(|_| status == MediaStatus::Ready)
                 .map(|variant| VariantView {
-                    url: state.media.api_link(&format!(
-                        "/media/{}",
-                        variant_key(&row.storage_key, &variant)
-                    )),
+                    url: state
+                        .media
+                        .file_url(&variant_key(&row.storage_key, &variant)),
                     width: variant.width,
                     height: variant.height,
                     content_type: variant.content_type,
@@ -247,15 +246,18 @@ pub async fn presign(
     })
     .exec_without_returning(&state.writer)
     .await?;
-    let expires = expires_at.timestamp().to_string();
-    let size = input.file_size.to_string();
-    let signature = state
+    let size = u64::try_from(input.file_size).unwrap_or_default();
+    let upload_url = state
         .media
-        .signer
-        .sign("put", &[&file_id, &expires, &content_type, &size]);
-    let upload_url = state.media.api_link(&format!(
-        "/api/upload/local/{file_id}?expires={expires}&size={size}&sig={signature}"
-    ));
+        .upload_url(
+            &file_id,
+            &pending_key(&file_id),
+            &content_type,
+            size,
+            created_at,
+            ttl,
+        )
+        .await?;
     Ok(PresignedUpload {
         upload_url,
         file_id,
@@ -288,14 +290,11 @@ pub async fn receive(
         .one(&state.db)
         .await?
         .ok_or_else(refused)?;
-    let signed = state.media.signer.verify(
-        "put",
-        &[
-            file_id,
-            &query.expires.to_string(),
-            &row.content_type,
-            &query.size.to_string(),
-        ],
+    let signed = state.media.verify_local_upload(
+        file_id,
+        query.expires,
+        &row.content_type,
+        query.size,
         &query.sig,
     );
     if !signed
@@ -316,9 +315,10 @@ pub async fn receive(
             return Err(AppError::field("Content-Length", "must be the signed size"));
         }
     }
-    state
-        .media
-        .storage
+    let Storage::Local(local) = &state.media.storage else {
+        return Err(refused());
+    };
+    local
         .write_exactly(&pending_key(file_id), body, query.size)
         .await
 }
@@ -420,7 +420,8 @@ pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppRe
         fail(state, &row, &pending, &reason).await?;
         return Err(AppError::field("fileSize", reason));
     }
-    let first_bytes = storage.first_bytes(&pending, SNIFF_BYTES).await?;
+    let sniffed = usize::try_from(size).map_or(SNIFF_BYTES, |size| size.min(SNIFF_BYTES));
+    let first_bytes = storage.first_bytes(&pending, sniffed).await?;
     if kinds::sniff(&first_bytes) != Some(row.content_type.as_str()) {
         let reason = format!("the file is not a {} file", row.content_type);
         fail(state, &row, &pending, &reason).await?;
@@ -511,7 +512,11 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
         let mut variants = Vec::with_capacity(processed.variants.len());
         for (variant, encoded) in processed.variants {
             storage
-                .put(&variant_key(&row.storage_key, &variant), &encoded)
+                .put(
+                    &variant_key(&row.storage_key, &variant),
+                    encoded,
+                    &variant.content_type,
+                )
                 .await?;
             variants.push(variant);
         }

@@ -151,8 +151,7 @@ async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> AppRes
         .rsplit_once('.')
         .and_then(|(_, extension)| kinds::content_type_of_extension(extension))
         .ok_or_else(not_found)?;
-    let file = state.media.storage.open(&key).await?;
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let body = state.media.storage.body(&key).await?;
     Ok((
         StatusCode::OK,
         [

@@ -19,6 +19,7 @@ mod plans;
 mod posts;
 mod reactions;
 mod social;
+mod storage;
 mod support;
 mod uploads;
 mod users;

@@ -176,10 +176,11 @@ pub fn test_smtp() -> Option<(String, std::path::PathBuf)> {
     Some((url, std::path::PathBuf::from(maildir)))
 }
 
-/// Points `config`'s data at `data_dir` and its mail at the test SMTP server (or at
-/// `.eml` files there), from a sender unique to this application, so a test reads its
-/// own mail only.
-fn mail_to_test_server(config: &mut Config, data_dir: &DataDir) {
+/// Points `config`'s data at `data_dir`, its uploads at the test bucket (when there is
+/// one) and its mail at the test SMTP server (or at `.eml` files there), from a sender
+/// unique to this application, so a test reads its own mail only.
+fn use_test_services(config: &mut Config, data_dir: &DataDir) {
+    crate::storage::store_uploads_in_test_bucket(config);
     config.server.data_dir = data_dir.0.clone();
     config.mail.mail_from = format!(
         "Sparkle Universe <no-reply+{}@sparkle.test>",
@@ -248,7 +249,7 @@ impl TestApp {
     ) -> Self {
         let data_dir = DataDir::new();
         let mut config = test_config();
-        mail_to_test_server(&mut config, &data_dir);
+        use_test_services(&mut config, &data_dir);
         adjust(&mut config);
         let connection = db::connect(url, 4).await.expect("connect");
         db::migrate(&connection).await.expect("migrate");
@@ -285,7 +286,7 @@ impl TestApp {
         for _ in 0..count {
             let data_dir = DataDir::new();
             let mut config = test_config();
-            mail_to_test_server(&mut config, &data_dir);
+            use_test_services(&mut config, &data_dir);
             config.realtime.redis_url = Some(redis.clone());
             config.realtime.redis_channel = channel.clone();
             adjust(&mut config);
@@ -646,9 +647,9 @@ impl TestApp {
         self.router.clone()
     }
 
-    /// The application's data directory.
-    pub fn data_dir(&self) -> &std::path::Path {
-        &self.data_dir.0
+    /// What the application stored, read behind its back.
+    pub fn storage(&self) -> crate::storage::TestStorage {
+        crate::storage::TestStorage::of(&self.state.config)
     }
 
     /// The mails sent to `address`, oldest first.

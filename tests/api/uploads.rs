@@ -1,6 +1,7 @@
-//! Uploads against the local storage: an upload URL, the bytes put there, completion
-//! (size and real type checked) and processing; and every refusal leaving nothing
-//! behind.
+//! Uploads: an upload URL, the bytes put there, completion (size and real type
+//! checked) and processing; and every refusal leaving nothing behind. Against the
+//! local storage, or against a real S3 server (SeaweedFS in CI) when `TEST_S3_URL` is
+//! set, where the bucket itself refuses what its presigned URL did not sign.
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 use crate::{
+    storage::uses_s3,
     support::{Session, TestApp, TestResponse},
     ws_client::{Protocol, WsClient},
 };
@@ -69,9 +71,12 @@ async fn fetch(app: &TestApp, url: &str) -> Vec<u8> {
         .to_vec()
 }
 
+/// The test server's public address.
+const PUBLIC_URL: &str = "http://sparkle.test";
+
 /// `url` without the public address, as the in-process router takes it.
 fn local(url: &str) -> String {
-    url.trim_start_matches("http://sparkle.test").to_owned()
+    url.trim_start_matches(PUBLIC_URL).to_owned()
 }
 
 async fn presign(app: &TestApp, who: &Session, content_type: &str, size: usize) -> TestResponse {
@@ -83,7 +88,9 @@ async fn presign(app: &TestApp, who: &Session, content_type: &str, size: usize) 
     .await
 }
 
-/// PUTs `bytes` to an upload URL with `content_type`, declaring `length`.
+/// PUTs `bytes` to an upload URL with `content_type`, declaring `length`: to the
+/// server's own upload target in-process, or to the bucket with a plain HTTP client
+/// (which declares the body's own length).
 async fn put(
     app: &TestApp,
     url: &str,
@@ -91,14 +98,75 @@ async fn put(
     length: usize,
     bytes: Vec<u8>,
 ) -> TestResponse {
-    let request = Request::builder()
-        .method(Method::PUT)
-        .uri(local(url))
+    if url.starts_with(PUBLIC_URL) {
+        let request = Request::builder()
+            .method(Method::PUT)
+            .uri(local(url))
+            .header("content-type", content_type)
+            .header("content-length", length)
+            .body(Body::from(bytes))
+            .expect("request");
+        return app.send(request).await;
+    }
+    assert_eq!(
+        length,
+        bytes.len(),
+        "an HTTP client declares the body's length"
+    );
+    let response = reqwest::Client::new()
+        .put(url)
         .header("content-type", content_type)
-        .header("content-length", length)
-        .body(Body::from(bytes))
-        .expect("request");
-    app.send(request).await
+        .body(bytes)
+        .send()
+        .await
+        .expect("the bucket answers");
+    TestResponse {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: Value::String(response.text().await.expect("body")),
+    }
+}
+
+/// PUTs `bytes` of `content_type` to an upload URL, which takes them.
+async fn put_ok(app: &TestApp, url: &str, content_type: &str, bytes: Vec<u8>) {
+    let stored = put(app, url, content_type, bytes.len(), bytes).await;
+    assert_eq!(stored.status.as_u16(), 200, "{}", stored.body);
+    if url.starts_with(PUBLIC_URL) {
+        assert_eq!(stored.body["success"], true, "{}", stored.body);
+    }
+}
+
+/// Asserts an upload was refused: by the bucket (403, with its error `s3_code`), or by
+/// the local upload target with `status` and `code`.
+#[track_caller]
+fn assert_refused(response: &TestResponse, (status, code): (u16, &str), s3_code: &str) {
+    if uses_s3() {
+        assert_eq!(response.status.as_u16(), 403, "{}", response.body);
+        assert!(
+            response
+                .body
+                .as_str()
+                .is_some_and(|body| body.contains(&format!("<Code>{s3_code}</Code>"))),
+            "{}",
+            response.body
+        );
+    } else {
+        response.assert_error(status, code);
+    }
+}
+
+/// What S3 answers to a request that does not match what was signed.
+const SIGNATURE_MISMATCH: &str = "SignatureDoesNotMatch";
+
+/// `url` with its signature changed.
+fn tampered(url: &str) -> String {
+    let marker = if uses_s3() {
+        "X-Amz-Signature="
+    } else {
+        "sig="
+    };
+    assert!(url.contains(marker), "{url}");
+    url.replacen(marker, &format!("{marker}0"), 1)
 }
 
 fn upload_url(presigned: &TestResponse) -> String {
@@ -126,6 +194,9 @@ async fn complete(app: &TestApp, who: &Session, id: &str) -> TestResponse {
 
 #[tokio::test]
 async fn a_file_is_uploaded_checked_processed_and_served() {
+    if !uses_s3() {
+        eprintln!("TEST_S3_URL is not set: uploads go to a local folder, not an S3 server");
+    }
     let app = TestApp::new().await;
     let ada = app.register("ada").await;
     // Larger than the request body limit: the upload enforces its own signed size.
@@ -138,8 +209,7 @@ async fn a_file_is_uploaded_checked_processed_and_served() {
     assert_eq!(key, format!("uploads/{}/{id}/my-photo.png", ada.user_id));
     assert!(data["expiresAt"].is_string());
     let url = upload_url(&presigned);
-    let stored = put(&app, &url, "image/png", bytes.len(), bytes.clone()).await;
-    assert_eq!(stored.body["success"], true, "{}", stored.body);
+    put_ok(&app, &url, "image/png", bytes.clone()).await;
 
     let pending = app
         .get(&format!("/api/upload/{id}"), Some(&ada.token))
@@ -194,9 +264,26 @@ async fn a_file_is_uploaded_checked_processed_and_served() {
     let fetched = fetch(&app, variant_url).await;
     let decoded = image::load_from_memory(&fetched).expect("a variant decodes");
     assert_eq!((decoded.width(), decoded.height()), (640, 480));
+    // In the storage itself: the file and its variants, of the expected sizes.
+    let storage = app.storage();
+    let folder = format!("uploads/{}/{id}/", ada.user_id);
+    let stored = storage.keys(&folder).await;
+    assert_eq!(stored.len(), 4, "{stored:?}");
+    assert_eq!(storage.read(key).await.as_deref(), Some(&bytes[..]));
+    let mut sizes = Vec::new();
+    for stored_key in stored.iter().filter(|stored_key| *stored_key != key) {
+        let variant = storage.read(stored_key).await.expect("a stored variant");
+        let decoded = image::load_from_memory(&variant).expect("a stored variant decodes");
+        sizes.push((u64::from(decoded.width()), u64::from(decoded.height())));
+    }
+    sizes.sort();
+    assert_eq!(sizes, variants);
+    // The blurhash decodes to a placeholder of the image's aspect.
     let hash = ready["blurhash"].as_str().expect("blurhash");
-    let placeholder = blurhash::decode(hash, 40, 30, 1.0).expect("the blurhash decodes");
-    assert_eq!(placeholder.len(), 40 * 30 * 4);
+    let (width, height) = (40, 40 * 600 / 800);
+    let placeholder = blurhash::decode(hash, width, height, 1.0).expect("the blurhash decodes");
+    assert_eq!(placeholder.len(), (width * height * 4) as usize);
+    assert!(placeholder.chunks(4).all(|pixel| pixel[3] == 255));
     assert_eq!(
         (ready["width"].as_u64(), ready["height"].as_u64()),
         (Some(800), Some(600))
@@ -244,38 +331,48 @@ async fn the_upload_url_admits_only_the_signed_type_size_and_time() {
     let url = upload_url(&presigned);
     let id = file_id(&presigned);
 
-    put(&app, &url, "text/html", bytes.len(), bytes.clone())
-        .await
-        .assert_error(403, "FORBIDDEN");
-    put(
+    let wrong_type = put(&app, &url, "text/html", bytes.len(), bytes.clone()).await;
+    assert_refused(&wrong_type, (403, "FORBIDDEN"), SIGNATURE_MISMATCH);
+    let larger = png(bytes.len() + 1);
+    let larger = put(&app, &url, "image/png", larger.len(), larger).await;
+    assert_refused(&larger, (413, "PAYLOAD_TOO_LARGE"), SIGNATURE_MISMATCH);
+    let forged = put(
         &app,
-        &url,
+        &tampered(&url),
         "image/png",
-        bytes.len() + 1,
-        png(bytes.len() + 1),
+        bytes.len(),
+        bytes.clone(),
     )
-    .await
-    .assert_error(413, "PAYLOAD_TOO_LARGE");
-    let tampered = url.replacen("sig=", "sig=x", 1);
-    put(&app, &tampered, "image/png", bytes.len(), bytes.clone())
-        .await
-        .assert_error(403, "FORBIDDEN");
-    let resized = url.replacen(&format!("size={}", bytes.len()), "size=4096", 1);
-    put(&app, &resized, "image/png", 4096, png(4096))
-        .await
-        .assert_error(403, "FORBIDDEN");
+    .await;
+    assert_refused(&forged, (403, "FORBIDDEN"), SIGNATURE_MISMATCH);
+    // Signed parameters cannot be changed.
+    let (signed, changed) = if uses_s3() {
+        ("X-Amz-Expires=1&", "X-Amz-Expires=3600&")
+    } else {
+        ("expires=", "expires=9")
+    };
+    assert!(url.contains(signed), "{url}");
+    let extended = put(
+        &app,
+        &url.replacen(signed, changed, 1),
+        "image/png",
+        bytes.len(),
+        bytes.clone(),
+    )
+    .await;
+    assert_refused(&extended, (403, "FORBIDDEN"), SIGNATURE_MISMATCH);
     complete(&app, &cid, &id)
         .await
         .assert_error(400, "VALIDATION_ERROR");
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    put(&app, &url, "image/png", bytes.len(), bytes)
-        .await
-        .assert_error(403, "FORBIDDEN");
+    let expired = put(&app, &url, "image/png", bytes.len(), bytes).await;
+    assert_refused(&expired, (403, "FORBIDDEN"), "AccessDenied");
     let status = app
         .get(&format!("/api/upload/{id}"), Some(&cid.token))
         .await;
     assert_eq!(status.data(200)["status"], "PENDING", "nothing was stored");
+    assert_eq!(app.storage().keys("").await, Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -287,9 +384,7 @@ async fn a_disguised_file_is_refused_and_removed_and_others_files_stay_private()
     let presigned = presign(&app, &dov, "image/png", html.len()).await;
     let key = presigned.data(200)["key"].as_str().expect("key").to_owned();
     let id = file_id(&presigned);
-    put(&app, &upload_url(&presigned), "image/png", html.len(), html)
-        .await
-        .data(200);
+    put_ok(&app, &upload_url(&presigned), "image/png", html).await;
 
     // Someone else's upload is not found, and cannot be completed.
     app.get(&format!("/api/upload/{id}"), Some(&eve.token))
@@ -320,14 +415,11 @@ async fn a_disguised_file_is_refused_and_removed_and_others_files_stay_private()
             .as_str()
             .is_some_and(|error| error.contains("not a image/png"))
     );
-    for stored in [key, format!("pending/{id}")] {
-        let path = app.data_dir().join("media").join(stored);
-        assert!(
-            !path.exists(),
-            "the disguised file is removed: {}",
-            path.display()
-        );
-    }
+    assert_eq!(
+        app.storage().keys("").await,
+        Vec::<String>::new(),
+        "the disguised file is removed"
+    );
 }
 
 #[tokio::test]
@@ -337,9 +429,8 @@ async fn a_stored_file_of_another_size_than_declared_is_refused_and_removed() {
     let presigned = presign(&app, &fay, "image/png", 4096).await;
     let id = file_id(&presigned);
     // What a storage could hold after an upload that did not go through the URL.
-    let path = app.data_dir().join("media").join(format!("pending/{id}"));
-    std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
-    std::fs::write(&path, png(1000)).expect("write");
+    let storage = app.storage();
+    storage.write(&format!("pending/{id}"), png(1000)).await;
     let refused = complete(&app, &fay, &id).await;
     refused.assert_error(400, "VALIDATION_ERROR");
     assert!(
@@ -347,7 +438,7 @@ async fn a_stored_file_of_another_size_than_declared_is_refused_and_removed() {
         "{}",
         refused.body
     );
-    assert!(!path.exists());
+    assert_eq!(storage.keys("").await, Vec::<String>::new());
 }
 
 /// Uploads `bytes` as `content_type` for `who`, completes it and runs the jobs;
@@ -355,15 +446,7 @@ async fn a_stored_file_of_another_size_than_declared_is_refused_and_removed() {
 async fn upload(app: &TestApp, who: &Session, content_type: &str, bytes: Vec<u8>) -> Value {
     let presigned = presign(app, who, content_type, bytes.len()).await;
     let id = file_id(&presigned);
-    put(
-        app,
-        &upload_url(&presigned),
-        content_type,
-        bytes.len(),
-        bytes,
-    )
-    .await
-    .data(200);
+    put_ok(app, &upload_url(&presigned), content_type, bytes).await;
     complete(app, who, &id).await.data(200);
     app.run_jobs().await;
     app.get(&format!("/api/upload/{id}"), Some(&who.token))
@@ -472,11 +555,18 @@ async fn the_same_bytes_uploaded_by_two_people_are_stored_once() {
     assert_eq!(second["sha256"], first["sha256"]);
     assert_eq!(second["url"], first["url"], "the stored object is reused");
     assert_eq!(second["variants"], first["variants"]);
-    let ida_folder = app.data_dir().join("media/uploads").join(&ida.user_id);
-    let ida_files = walk(&ida_folder);
+    let storage = app.storage();
+    let ida_files = storage.keys(&format!("uploads/{}/", ida.user_id)).await;
     assert!(
         ida_files.is_empty(),
         "nothing of the second upload is kept: {ida_files:?}"
+    );
+    let hal_files = storage.keys(&format!("uploads/{}/", hal.user_id)).await;
+    let variants = first["variants"].as_array().expect("variants").len();
+    assert_eq!(
+        hal_files.len(),
+        1 + variants,
+        "the file and its variants: {hal_files:?}"
     );
 }
 
@@ -522,26 +612,7 @@ async fn a_decompression_bomb_fails_cleanly_and_leaves_nothing() {
             .is_some_and(|error| error.contains("limits")),
         "{failed}"
     );
-    let folder = app.data_dir().join("media/uploads").join(&jo.user_id);
-    let left: Vec<_> = walk(&folder);
-    assert!(left.is_empty(), "{left:?}");
-}
-
-/// Every file below `folder`.
-fn walk(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return files;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
+    assert_eq!(app.storage().keys("").await, Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -620,7 +691,7 @@ async fn deleting_an_upload_keeps_bytes_another_upload_shares() {
     app.get(&local(&url), None)
         .await
         .assert_error(404, "NOT_FOUND");
-    assert!(walk(&app.data_dir().join("media/uploads")).is_empty());
+    assert_eq!(app.storage().keys("").await, Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -630,15 +701,9 @@ async fn uploads_never_completed_are_removed_by_the_maintenance_schedule() {
     let bytes = png(2048);
     let presigned = presign(&app, &ned, "image/png", bytes.len()).await;
     let id = file_id(&presigned);
-    put(
-        &app,
-        &upload_url(&presigned),
-        "image/png",
-        bytes.len(),
-        bytes,
-    )
-    .await
-    .data(200);
+    put_ok(&app, &upload_url(&presigned), "image/png", bytes).await;
+    let pending = format!("pending/{id}");
+    assert!(app.storage().read(&pending).await.is_some());
     let fresh = presign(&app, &ned, "image/png", 10).await;
     let fresh_id = file_id(&fresh);
     entity::media::Entity::update_many()
@@ -662,7 +727,7 @@ async fn uploads_never_completed_are_removed_by_the_maintenance_schedule() {
     app.get(&format!("/api/upload/{id}"), Some(&ned.token))
         .await
         .assert_error(404, "NOT_FOUND");
-    assert!(!app.data_dir().join(format!("media/pending/{id}")).exists());
+    assert!(app.storage().read(&pending).await.is_none());
     app.get(&format!("/api/upload/{fresh_id}"), Some(&ned.token))
         .await
         .data(200);
@@ -683,9 +748,7 @@ async fn the_graphql_twins_upload_complete_and_read_a_file() {
     let requested = &requested.body["data"]["requestUpload"];
     let url = requested["uploadUrl"].as_str().expect("uploadUrl");
     let id = requested["fileId"].as_str().expect("fileId");
-    put(&app, url, "image/png", bytes.len(), bytes)
-        .await
-        .data(200);
+    put_ok(&app, url, "image/png", bytes).await;
     let completed = app
         .graphql(
             "mutation($id: ID!) { completeUpload(id: $id) { status } }",
@@ -802,4 +865,31 @@ async fn the_uploader_hears_when_processing_ends() {
     let heard = socket.next_data("media").await;
     assert_eq!(heard["mediaProcessed"]["id"], failed["id"]);
     assert_eq!(heard["mediaProcessed"]["status"], "FAILED");
+}
+
+#[tokio::test]
+async fn with_a_cdn_files_are_addressed_through_it() {
+    let app = TestApp::with_config(|config| {
+        config.media.cdn_url = Some("https://cdn.sparkle.test/".into())
+    })
+    .await;
+    let quinn = app.register("quinn").await;
+    let ready = upload(&app, &quinn, "image/png", noisy_png(400, 200)).await;
+    let id = ready["id"].as_str().expect("id");
+    let expected = format!("https://cdn.sparkle.test/uploads/{}/{id}/", quinn.user_id);
+    assert_eq!(
+        ready["url"],
+        json!(format!("{expected}my-photo.png")),
+        "{ready}"
+    );
+    let variants = ready["variants"].as_array().expect("variants");
+    assert!(!variants.is_empty());
+    for variant in variants {
+        let url = variant["url"].as_str().expect("url");
+        assert!(url.starts_with(&expected), "{url}");
+        // The CDN's origin serves the same key.
+        let key = url.trim_start_matches("https://cdn.sparkle.test/");
+        let served = fetch(&app, &format!("/media/{key}")).await;
+        assert!(image::load_from_memory(&served).is_ok());
+    }
 }

@@ -1,8 +1,5 @@
-//! Where uploaded files live: a directory under the data directory (the embedded
-//! default). Bytes put to an upload URL wait under `pending/<file>` until the upload
-//! is completed and checked; then they move to `uploads/<user>/<file>/<name>`, beside
-//! their variants, and only `uploads/` is served. A key holding anything but plain
-//! segments is refused, so no key reaches outside the directory.
+//! The local storage: a directory under the data directory (the embedded default).
+//! The server itself takes the bytes put to an upload URL ([`LocalStorage::write_exactly`]).
 
 use std::path::{Path, PathBuf};
 
@@ -10,16 +7,17 @@ use axum::body::Body;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::plain_key;
 use crate::error::{AppError, AppResult};
 
 /// The local storage directory.
-pub struct Storage {
+pub struct LocalStorage {
     root: PathBuf,
 }
 
-impl Storage {
+impl LocalStorage {
     /// Storage under `<data_dir>/media`.
-    pub fn local(data_dir: &Path) -> AppResult<Self> {
+    pub fn new(data_dir: &Path) -> AppResult<Self> {
         let root = data_dir.join("media");
         std::fs::create_dir_all(&root).map_err(|err| {
             AppError::Internal(format!(
@@ -30,21 +28,9 @@ impl Storage {
         Ok(Self { root })
     }
 
-    /// The file of `key`, if `key` is a plain relative path.
+    /// The file of `key`.
     fn path(&self, key: &str) -> AppResult<PathBuf> {
-        let plain = !key.is_empty()
-            && key.split('/').all(|segment| {
-                !segment.is_empty()
-                    && segment != "."
-                    && segment != ".."
-                    && segment
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            });
-        if !plain {
-            return Err(AppError::NotFound("File"));
-        }
-        Ok(self.root.join(key))
+        Ok(self.root.join(plain_key(key)?))
     }
 
     /// Stores `body` as `key`: exactly `size` bytes, or nothing (a longer body is
@@ -139,11 +125,12 @@ impl Storage {
             .map_err(io)
     }
 
-    /// Opens `key` for reading.
-    pub async fn open(&self, key: &str) -> AppResult<tokio::fs::File> {
-        tokio::fs::File::open(self.path(key)?)
+    /// The bytes of `key`, as a response body.
+    pub async fn body(&self, key: &str) -> AppResult<Body> {
+        let file = tokio::fs::File::open(self.path(key)?)
             .await
-            .map_err(|_| AppError::NotFound("File"))
+            .map_err(|_| AppError::NotFound("File"))?;
+        Ok(Body::from_stream(tokio_util::io::ReaderStream::new(file)))
     }
 
     /// Removes `key` (nothing happens when it is not there).
