@@ -16,6 +16,8 @@ pub struct Model {
     pub content: String,
     pub excerpt: Option<String>,
     pub cover_image: Option<String>,
+    /// The uploaded image the cover is, if it is one of the author's uploads.
+    pub cover_media_id: Option<String>,
     pub youtube_video_id: Option<String>,
     pub published: bool,
     pub published_at: Option<DateTimeUtc>,

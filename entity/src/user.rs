@@ -20,6 +20,8 @@ pub struct Model {
     pub level: i32,
     pub experience: i64,
     pub image: Option<String>,
+    /// The uploaded image the avatar is, if it is one of the account's uploads.
+    pub image_media_id: Option<String>,
     pub bio: Option<String>,
     pub email_verified: bool,
     /// Raised to end every open session at once (logout everywhere, ban); access

@@ -13,6 +13,7 @@ mod m20261203_000006_feed_positions;
 mod m20261203_000007_jobs;
 mod m20261203_000008_email;
 mod m20261203_000009_media;
+mod m20261204_000010_media_references;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_jobs::Migration),
             Box::new(m20261203_000008_email::Migration),
             Box::new(m20261203_000009_media::Migration),
+            Box::new(m20261204_000010_media_references::Migration),
         ]
     }
 }

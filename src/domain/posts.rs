@@ -28,6 +28,7 @@ use crate::{
     auth::{Caller, Viewer},
     error::{AppError, AppResult},
     jobs::Job,
+    media::images::{self, ImageView},
     state::AppState,
 };
 
@@ -98,6 +99,9 @@ pub struct PostView {
     pub title: String,
     pub excerpt: Option<String>,
     pub cover_image: Option<String>,
+    /// The cover, when it is one of the author's uploads: its size, blurhash and
+    /// variants.
+    pub cover_image_media: Option<ImageView>,
     pub youtube_video_id: Option<String>,
     pub published: bool,
     pub views: i64,
@@ -122,13 +126,14 @@ pub struct PostDetailView {
 }
 
 impl PostView {
-    fn new(row: &post::Model, author: AuthorSummary) -> Self {
+    fn new(row: &post::Model, author: AuthorSummary, cover: Option<ImageView>) -> Self {
         Self {
             id: row.id.clone(),
             slug: row.slug.clone(),
             title: row.title.clone(),
             excerpt: row.excerpt.clone(),
             cover_image: row.cover_image.clone(),
+            cover_image_media: cover,
             youtube_video_id: row.youtube_video_id.clone(),
             published: row.published,
             views: row.views,
@@ -190,8 +195,7 @@ pub struct CreatePostInput {
     /// At most 500 characters; derived from the content when absent.
     #[schemars(length(max = 500))]
     pub excerpt: Option<String>,
-    /// An http(s) image URL.
-    #[schemars(url)]
+    /// An http(s) image URL, or the id of one of the author's uploaded images.
     pub cover_image: Option<String>,
     /// Tag names (at most 10); unknown tags are created.
     pub tags: Option<Vec<String>>,
@@ -212,6 +216,7 @@ pub struct UpdatePostInput {
     pub title: Option<String>,
     pub content: Option<String>,
     pub excerpt: Option<String>,
+    /// An http(s) image URL, or the id of one of the author's uploaded images.
     pub cover_image: Option<String>,
     /// Replaces every tag of the post.
     pub tags: Option<Vec<String>>,
@@ -316,16 +321,27 @@ pub async fn list_page(
     Ok(OffsetPage::new(views, total.unwrap_or_default(), window))
 }
 
-/// List views of `rows`, with their authors loaded in one statement.
+/// List views of `rows`, with their authors loaded in one statement (and their
+/// uploaded covers in another, when there are some).
 async fn post_views(state: &AppState, rows: &[post::Model]) -> AppResult<Vec<PostView>> {
     let author_ids: Vec<String> = rows.iter().map(|row| row.author_id.clone()).collect();
     let authors = users::users_by_ids(&state.db, &author_ids).await?;
+    let cover_ids: Vec<String> = rows
+        .iter()
+        .filter_map(|row| row.cover_media_id.clone())
+        .collect();
+    let covers = images::images_by_ids(state, &cover_ids).await?;
     Ok(rows
         .iter()
         .filter_map(|row| {
+            let cover = row
+                .cover_media_id
+                .as_ref()
+                .and_then(|id| covers.get(id))
+                .cloned();
             authors
                 .get(&row.author_id)
-                .map(|author| PostView::new(row, author.into()))
+                .map(|author| PostView::new(row, author.into(), cover))
         })
         .collect())
 }
@@ -480,6 +496,9 @@ pub async fn create(
     fields.validate(&mut validator);
     validator.finish()?;
     let category_id = existing_category_id(state, input.category_id.as_deref()).await?;
+    let cover = images::choose(state, &viewer.id, "coverImage", input.cover_image)
+        .await?
+        .unwrap_or_default();
 
     let created_at = now();
     let excerpt =
@@ -495,7 +514,8 @@ pub async fn create(
         title: Set(input.title.trim().to_owned()),
         content: Set(input.content),
         excerpt: Set(Some(excerpt)),
-        cover_image: Set(trimmed_non_empty(input.cover_image)),
+        cover_image: Set(cover.url),
+        cover_media_id: Set(cover.media_id),
         youtube_video_id: Set(trimmed_non_empty(input.youtube_video_id)),
         published: Set(false),
         published_at: Set(None),
@@ -554,6 +574,8 @@ pub async fn update(
     fields.validate(&mut validator);
     validator.finish()?;
     let category_id = existing_category_id(state, input.category_id.as_deref()).await?;
+    // The cover is an upload of the post's author, whoever edits it.
+    let cover = images::choose(state, &current.author_id, "coverImage", input.cover_image).await?;
 
     let updated_at = now();
     let derived_excerpt = match (&input.excerpt, &input.content) {
@@ -578,8 +600,9 @@ pub async fn update(
     if let Some(excerpt) = derived_excerpt {
         row.excerpt = Set(Some(excerpt));
     }
-    if let Some(cover_image) = input.cover_image {
-        row.cover_image = Set(trimmed_non_empty(Some(cover_image)));
+    if let Some(cover) = cover {
+        row.cover_image = Set(cover.url);
+        row.cover_media_id = Set(cover.media_id);
     }
     if let Some(video) = input.youtube_video_id {
         row.youtube_video_id = Set(trimmed_non_empty(Some(video)));
@@ -692,7 +715,7 @@ struct OptionalFields<'a> {
 impl OptionalFields<'_> {
     fn validate(&self, validator: &mut Validator) {
         validator.max_length("excerpt", self.excerpt, 500);
-        validator.url("coverImage", self.cover_image);
+        validator.image("coverImage", self.cover_image);
         if let Some(tags) = self.tags {
             validator.check(
                 "tags",

@@ -97,14 +97,15 @@ pub struct SessionView {
     pub expires_in: u64,
 }
 
-impl From<Session> for SessionView {
-    fn from(session: Session) -> Self {
-        Self {
-            user: UserView::new(&session.account, true),
+impl SessionView {
+    /// The view of `session`.
+    pub async fn load(state: &AppState, session: Session) -> AppResult<Self> {
+        Ok(Self {
+            user: UserView::load(state, &session.account, true).await?,
             token: session.token,
             refresh_token: session.refresh_token,
             expires_in: session.expires_in,
-        }
+        })
     }
 }
 
@@ -168,6 +169,7 @@ pub async fn register(
         level: Set(1),
         experience: Set(0),
         image: Set(None),
+        image_media_id: Set(None),
         bio: Set(None),
         email_verified: Set(false),
         session_version: Set(0),

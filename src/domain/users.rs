@@ -14,6 +14,7 @@ use super::{effects::Write, now, text::trimmed_non_empty, validate::Validator};
 use crate::{
     auth::{Caller, Role, UserStatus},
     error::{AppError, AppResult},
+    media::images::{self, ImageView},
     state::AppState,
 };
 
@@ -33,6 +34,9 @@ pub struct UserView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
     pub image: Option<String>,
+    /// The avatar, when it is one of the account's uploads: its size, blurhash and
+    /// variants.
+    pub image_media: Option<ImageView>,
     pub role: Role,
     pub level: i32,
     pub experience: i64,
@@ -40,8 +44,20 @@ pub struct UserView {
 }
 
 impl UserView {
-    /// The view of `user`, with the email address when `show_email`.
-    pub fn new(user: &user::Model, show_email: bool) -> Self {
+    /// The view of `user`, with the email address when `show_email`, and its uploaded
+    /// avatar (one more statement when it has one).
+    pub async fn load(state: &AppState, user: &user::Model, show_email: bool) -> AppResult<Self> {
+        let mut view = Self::new(user, show_email);
+        if let Some(id) = &user.image_media_id {
+            view.image_media = images::images_by_ids(state, std::slice::from_ref(id))
+                .await?
+                .remove(id);
+        }
+        Ok(view)
+    }
+
+    /// The view of `user` without its avatar's details.
+    fn new(user: &user::Model, show_email: bool) -> Self {
         Self {
             id: user.id.clone(),
             username: user.username.clone(),
@@ -49,6 +65,7 @@ impl UserView {
             status: show_email.then(|| user.status.parse().ok()).flatten(),
             email_verified: show_email.then_some(user.email_verified),
             image: user.image.clone(),
+            image_media: None,
             role: user.role.parse().unwrap_or(Role::User),
             level: user.level,
             experience: user.experience,
@@ -263,7 +280,7 @@ pub async fn profile_view(
         .remove(&user.id)
         .unwrap_or_default();
     Ok(UserProfileView {
-        user: UserView::new(&user, may_see_email(caller, &user.id)),
+        user: UserView::load(state, &user, may_see_email(caller, &user.id)).await?,
         bio: user.bio.clone(),
         profile: profile.map(ProfileView::from).unwrap_or_default(),
         stats,
@@ -276,7 +293,7 @@ pub async fn profile_view(
 pub struct UpdateProfileInput {
     /// At most 500 characters.
     pub bio: Option<String>,
-    /// Avatar URL.
+    /// Avatar: an http(s) URL, or the id of one of the caller's uploaded images.
     pub image: Option<String>,
     /// At most 50 characters.
     pub display_name: Option<String>,
@@ -297,7 +314,7 @@ pub async fn update_profile(
     let viewer = caller.viewer()?;
     let mut validator = Validator::default();
     validator.max_length("bio", input.bio.as_deref(), 500);
-    validator.url("image", input.image.as_deref());
+    validator.image("image", input.image.as_deref());
     validator.max_length("displayName", input.display_name.as_deref(), 50);
     validator.max_length("location", input.location.as_deref(), 100);
     validator.url("website", input.website.as_deref());
@@ -309,6 +326,7 @@ pub async fn update_profile(
         validator.max_length(field, value.as_deref(), 100);
     }
     validator.finish()?;
+    let image = images::choose(state, &viewer.id, "image", input.image).await?;
 
     let user = user::Entity::find_by_id(viewer.id.clone())
         .one(&state.db)
@@ -319,8 +337,9 @@ pub async fn update_profile(
     if let Some(bio) = input.bio {
         account.bio = Set(trimmed_non_empty(Some(bio)));
     }
-    if let Some(image) = input.image {
-        account.image = Set(trimmed_non_empty(Some(image)));
+    if let Some(image) = image {
+        account.image = Set(image.url);
+        account.image_media_id = Set(image.media_id);
     }
     account.updated_at = Set(now());
     let user = account.update(write.db()).await?;

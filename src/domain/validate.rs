@@ -49,6 +49,18 @@ impl Validator {
         }
     }
 
+    /// An image field: an http(s) URL, or the id of an upload (whose owner and kind
+    /// are checked where it is used: `media::images::choose`).
+    pub fn image(&mut self, field: &str, value: Option<&str>) {
+        if let Some(value) = value.filter(|value| !value.trim().is_empty()) {
+            self.check(
+                field,
+                is_http_url(value) || crate::media::images::is_media_id(value),
+                "must be an http(s) URL or the id of one of your uploaded images",
+            );
+        }
+    }
+
     /// Ok, or every recorded problem.
     pub fn finish(self) -> AppResult<()> {
         if self.errors.is_empty() {

@@ -26,6 +26,7 @@ use crate::{
         users::{self, ProfileView, UserStats},
     },
     error::AppError,
+    media::images::{self, ImageView},
     state::AppState,
 };
 
@@ -145,6 +146,10 @@ pub struct CategoryById(pub String);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TagById(pub String);
 
+/// An uploaded image (a post's cover, an avatar), by media id.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ImageById(pub String);
+
 /// The profile of an account, by user id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProfileOfUser(pub String);
@@ -184,6 +189,7 @@ macro_rules! batch_loader {
 batch_loader!(UserById => Arc<user::Model>, |state, ids| users::users_by_ids(&state.db, ids));
 batch_loader!(CategoryById => Arc<CategoryView>, |state, ids| taxonomy::categories_by_ids(state, ids));
 batch_loader!(TagById => Arc<TagView>, |state, ids| taxonomy::tags_by_ids(state, ids));
+batch_loader!(ImageById => Arc<ImageView>, |state, ids| images::images_by_ids(state, ids));
 batch_loader!(ProfileOfUser => ProfileView, |state, ids| users::profiles_by_user_ids(&state.db, ids));
 batch_loader!(StatsOfUser => UserStats, |state, ids| users::stats_by_user_ids(&state.db, ids));
 

@@ -17,7 +17,8 @@ use super::{
     context::{ContextExt, connection_window},
     cursor::CursorConnection,
     loaders::{
-        CategoryById, DbLoader, ProfileOfUser, StatsOfUser, TagById, UserById, load_selected,
+        CategoryById, DbLoader, ImageById, ProfileOfUser, StatsOfUser, TagById, UserById,
+        load_selected,
     },
     social,
 };
@@ -31,6 +32,7 @@ use crate::{
         taxonomy::{self, CategoryView, TagView},
         users::{ProfileView, UserStats, may_see_email},
     },
+    media::images::ImageView,
 };
 
 /// An instant in RFC 3339 with a `Z` suffix, exactly as REST writes it.
@@ -108,6 +110,7 @@ pub struct PageFields {
     authors: HashMap<UserById, Arc<user::Model>>,
     categories: HashMap<CategoryById, Arc<CategoryView>>,
     tags: HashMap<TagById, Arc<TagView>>,
+    covers: HashMap<ImageById, Arc<ImageView>>,
 }
 
 /// Loads, for all `rows` at once, the nested post fields the selection under
@@ -119,7 +122,7 @@ async fn prefetch_post_fields(
 ) -> async_graphql::Result<Arc<PageFields>> {
     let node = ctx.look_ahead().field("edges").field("node");
     let loader = ctx.loader()?;
-    let (authors, categories, tags) = futures_util::try_join!(
+    let (authors, categories, tags, covers) = futures_util::try_join!(
         load_selected(node.field("author").exists(), loader, || {
             rows.iter().map(|row| UserById(row.author_id.clone()))
         }),
@@ -131,6 +134,10 @@ async fn prefetch_post_fields(
             rows.iter()
                 .flat_map(posts::tag_ids)
                 .map(|id| TagById(id.to_owned()))
+        }),
+        load_selected(node.field("coverImageMedia").exists(), loader, || {
+            rows.iter()
+                .filter_map(|row| row.cover_media_id.clone().map(ImageById))
         }),
     )?;
     // Comments and reactions share key types (users, reaction counts) with the levels
@@ -148,6 +155,7 @@ async fn prefetch_post_fields(
         authors,
         categories,
         tags,
+        covers,
     }))
 }
 
@@ -223,6 +231,17 @@ impl User {
     }
     async fn image(&self) -> Option<&str> {
         self.row.image.as_deref()
+    }
+    /// The avatar, when it is one of the account's uploads: its size, blurhash and
+    /// variants.
+    async fn image_media(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Arc<ImageView>>> {
+        match &self.row.image_media_id {
+            Some(id) => Box::pin(ctx.loader()?.load_one(ImageById(id.clone()))).await,
+            None => Ok(None),
+        }
     }
     async fn role(&self) -> Role {
         self.row.role.parse().unwrap_or(Role::User)
@@ -375,6 +394,17 @@ impl Post {
     }
     async fn cover_image(&self) -> Option<&str> {
         self.row.cover_image.as_deref()
+    }
+    /// The cover, when it is one of the author's uploads: its size, blurhash and
+    /// variants.
+    async fn cover_image_media(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Arc<ImageView>>> {
+        match &self.row.cover_media_id {
+            Some(id) => self.nested(ctx, id, |page| &page.covers, ImageById).await,
+            None => Ok(None),
+        }
     }
     async fn youtube_video_id(&self) -> Option<&str> {
         self.row.youtube_video_id.as_deref()

@@ -4,7 +4,10 @@
 use async_graphql::{ComplexObject, Context, ID, Object, ResultExt};
 
 use super::{context::ContextExt, types::Timestamp};
-use crate::media::uploads::{self, MediaView, PresignInput, PresignedUpload};
+use crate::media::{
+    images::ImageView,
+    uploads::{self, MediaView, PresignInput, PresignedUpload},
+};
 
 #[ComplexObject]
 impl MediaView {
@@ -14,6 +17,14 @@ impl MediaView {
 
     async fn created_at(&self) -> Timestamp {
         Timestamp(self.created_at)
+    }
+}
+
+#[ComplexObject]
+impl ImageView {
+    /// The upload's id.
+    async fn id(&self) -> ID {
+        ID(self.id.clone())
     }
 }
 

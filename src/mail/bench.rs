@@ -106,6 +106,7 @@ async fn create_accounts(state: &AppState, count: usize) -> AppResult<Vec<user::
                 level: 1,
                 experience: 0,
                 image: None,
+                image_media_id: None,
                 bio: None,
                 email_verified: true,
                 session_version: 0,

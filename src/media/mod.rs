@@ -2,6 +2,7 @@
 //! upload; the server checks the stored file (its size, and its real type from its
 //! first bytes) and processes it in a job of the `media` queue.
 //!
+//! - [`images`]: uploaded images as post covers and avatars;
 //! - [`kinds`]: the allowed types and sizes;
 //! - [`processing`]: image variants, orientation, metadata removal and blurhash;
 //! - [`storage`]: where files live (a directory under the data directory, or an S3
@@ -11,6 +12,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod images;
 pub mod kinds;
 pub mod processing;
 pub mod storage;

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
+    images,
     kinds::{self, MediaKind},
     processing::{self, Variant},
     storage::Storage,
@@ -122,7 +123,7 @@ pub struct MediaView {
 }
 
 /// A variant of an image.
-#[derive(Debug, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema, async_graphql::SimpleObject)]
 #[serde(rename_all = "camelCase")]
 #[graphql(name = "MediaVariant")]
 pub struct VariantView {
@@ -147,23 +148,31 @@ impl MediaView {
             width: row.width,
             height: row.height,
             blurhash: row.blurhash.clone(),
-            variants: serde_json::from_str::<Vec<Variant>>(&row.variants)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|_| status == MediaStatus::Ready)
-                .map(|variant| VariantView {
-                    url: state
-                        .media
-                        .file_url(&variant_key(&row.storage_key, &variant)),
-                    width: variant.width,
-                    height: variant.height,
-                    content_type: variant.content_type,
-                })
-                .collect(),
+            variants: if status == MediaStatus::Ready {
+                variant_views(state, row)
+            } else {
+                Vec::new()
+            },
             error: row.error.clone(),
             created_at: row.created_at,
         }
     }
+}
+
+/// The variants of the file of `row`, smallest first.
+pub(super) fn variant_views(state: &AppState, row: &media::Model) -> Vec<VariantView> {
+    serde_json::from_str::<Vec<Variant>>(&row.variants)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|variant| VariantView {
+            url: state
+                .media
+                .file_url(&variant_key(&row.storage_key, &variant)),
+            width: variant.width,
+            height: variant.height,
+            content_type: variant.content_type,
+        })
+        .collect()
 }
 
 /// Where the bytes put to an upload URL wait until the upload is completed.
@@ -538,13 +547,17 @@ fn variant_key(key: &str, variant: &Variant) -> String {
     format!("{stem}{}", variant.suffix)
 }
 
-/// Deletes the caller's upload; its stored file and variants go too, unless another
-/// upload shares them (the same bytes uploaded again).
+/// Deletes the caller's upload, and the covers and avatar that are it; its stored file
+/// and variants go too, unless another upload shares them (the same bytes uploaded
+/// again).
 pub async fn delete(state: &AppState, caller: &Caller, file_id: &str) -> AppResult<()> {
     let row = own_upload(state, caller, file_id).await?;
+    let write = Write::begin(state).await?;
+    images::forget(write.db(), &row.id).await?;
     media::Entity::delete_by_id(row.id.clone())
-        .exec(&state.writer)
+        .exec(write.db())
         .await?;
+    write.commit().await?;
     remove_bytes(state, &row).await
 }
 

@@ -106,7 +106,7 @@ async fn verify_email(
     ApiJson(input): ApiJson<TokenInput>,
 ) -> AppResult<Json<Envelope<UserView>>> {
     let account = account_email::verify_email(&state, input).await?;
-    Ok(ok(UserView::new(&account, true)))
+    Ok(ok(UserView::load(&state, &account, true).await?))
 }
 
 async fn resend_verification(
@@ -151,7 +151,7 @@ async fn confirm_email_change(
     ApiJson(input): ApiJson<TokenInput>,
 ) -> AppResult<Json<Envelope<UserView>>> {
     let account = account_email::confirm_email_change(&state, input).await?;
-    Ok(ok(UserView::new(&account, true)))
+    Ok(ok(UserView::load(&state, &account, true).await?))
 }
 
 async fn register(
@@ -160,7 +160,7 @@ async fn register(
     ApiJson(input): ApiJson<RegisterInput>,
 ) -> AppResult<Created<SessionView>> {
     let session = sessions::register(&state, &caller, input).await?;
-    Ok(Created(session.into()))
+    Ok(Created(SessionView::load(&state, session).await?))
 }
 
 async fn login(
@@ -169,7 +169,7 @@ async fn login(
     ApiJson(input): ApiJson<LoginInput>,
 ) -> AppResult<Json<Envelope<SessionView>>> {
     let session = sessions::login(&state, &caller, input).await?;
-    Ok(ok(session.into()))
+    Ok(ok(SessionView::load(&state, session).await?))
 }
 
 async fn refresh(
@@ -177,7 +177,7 @@ async fn refresh(
     ApiJson(input): ApiJson<RefreshInput>,
 ) -> AppResult<Json<Envelope<SessionView>>> {
     let session = sessions::refresh(&state, input).await?;
-    Ok(ok(session.into()))
+    Ok(ok(SessionView::load(&state, session).await?))
 }
 
 async fn logout(

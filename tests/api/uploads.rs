@@ -893,3 +893,140 @@ async fn with_a_cdn_files_are_addressed_through_it() {
         assert!(image::load_from_memory(&served).is_ok());
     }
 }
+
+#[tokio::test]
+async fn an_uploaded_image_is_a_post_cover_and_an_avatar_in_both_apis() {
+    let app = TestApp::new().await;
+    let rae = app.register("rae").await;
+    let sid = app.register("sid").await;
+    let image = upload(&app, &rae, "image/png", noisy_png(700, 350)).await;
+    let media_id = image["id"].as_str().expect("id").to_owned();
+    let url = image["url"].as_str().expect("url").to_owned();
+
+    // Only the owner's READY images may be named.
+    let pending = file_id(&presign(&app, &rae, "image/png", 100).await);
+    let document = upload(&app, &rae, "application/pdf", {
+        let mut pdf = b"%PDF-1.4\n%%EOF\n".to_vec();
+        pdf.resize(512, b' ');
+        pdf
+    })
+    .await;
+    let document_id = document["id"].as_str().expect("id").to_owned();
+    for (who, cover) in [
+        (&sid, media_id.as_str()),
+        (&rae, pending.as_str()),
+        (&rae, document_id.as_str()),
+        (&rae, "not a url"),
+    ] {
+        let refused = app
+            .post(
+                "/api/posts",
+                Some(&who.token),
+                json!({ "title": "Cover", "content": "Text.", "coverImage": cover }),
+            )
+            .await;
+        refused.assert_error(400, "VALIDATION_ERROR");
+        assert!(
+            refused.body["fields"]["coverImage"].is_string(),
+            "{}",
+            refused.body
+        );
+    }
+
+    let post = app
+        .create_post(
+            &rae.token,
+            json!({ "title": "With a cover", "content": "Text.", "coverImage": media_id, "published": true }),
+        )
+        .await;
+    assert_eq!(post["coverImage"], json!(url));
+    let cover = &post["coverImageMedia"];
+    assert_eq!(cover["id"], json!(media_id));
+    assert_eq!(cover["url"], json!(url));
+    assert_eq!(
+        (cover["width"].as_u64(), cover["height"].as_u64()),
+        (Some(700), Some(350))
+    );
+    assert!(cover["blurhash"].is_string());
+    assert_eq!(cover["variants"], image["variants"]);
+    let listed = app.get("/api/posts", None).await;
+    assert_eq!(listed.data(200)["items"][0]["coverImageMedia"], *cover);
+    let read = app
+        .graphql(
+            "query($id: String!) { post(by: {id: $id}) { coverImage coverImageMedia { id url width height variants { width url } } } }",
+            json!({ "id": post["id"] }),
+            None,
+        )
+        .await;
+    let graphql_cover = &read.body["data"]["post"];
+    assert_eq!(graphql_cover["coverImage"], json!(url), "{}", read.body);
+    assert_eq!(graphql_cover["coverImageMedia"]["id"], json!(media_id));
+    assert_eq!(graphql_cover["coverImageMedia"]["width"], 700);
+    assert_eq!(
+        graphql_cover["coverImageMedia"]["variants"][0]["url"],
+        image["variants"][0]["url"]
+    );
+
+    // The avatar, through REST and GraphQL.
+    let edited = app
+        .call(
+            Method::PATCH,
+            "/api/users/me",
+            Some(&rae.token),
+            Some(json!({ "image": media_id })),
+        )
+        .await;
+    assert_eq!(edited.data(200)["image"], json!(url), "{}", edited.body);
+    let profile = app.get("/api/users/rae", None).await;
+    let user = profile.data(200);
+    assert_eq!(user["image"], json!(url));
+    assert_eq!(user["imageMedia"]["id"], json!(media_id));
+    let me = app
+        .graphql(
+            "{ me { image imageMedia { id blurhash } } }",
+            json!({}),
+            Some(&rae.token),
+        )
+        .await;
+    assert_eq!(
+        me.body["data"]["me"]["imageMedia"]["id"],
+        json!(media_id),
+        "{}",
+        me.body
+    );
+    app.call(
+        Method::PATCH,
+        "/api/users/me",
+        Some(&sid.token),
+        Some(json!({ "image": media_id })),
+    )
+    .await
+    .assert_error(400, "VALIDATION_ERROR");
+
+    // Deleting the upload takes the cover and the avatar with it.
+    app.call(
+        Method::DELETE,
+        &format!("/api/upload/{media_id}"),
+        Some(&rae.token),
+        None,
+    )
+    .await
+    .data(200);
+    let post = app
+        .get(
+            &format!("/api/posts/{}", post["slug"].as_str().expect("slug")),
+            None,
+        )
+        .await;
+    let post = post.data(200);
+    assert!(
+        post["coverImage"].is_null() && post["coverImageMedia"].is_null(),
+        "{post}"
+    );
+    let profile = app.get("/api/users/rae", None).await;
+    let user = profile.data(200);
+    assert!(
+        user["image"].is_null() && user["imageMedia"].is_null(),
+        "{user}"
+    );
+}

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
-const PROFILE_FIELDS: &str = "id username email status emailVerified image role level experience createdAt bio profile { displayName location website socialLinks { twitter instagram youtube } } stats { posts followers following }";
+const PROFILE_FIELDS: &str = "id username email status emailVerified image imageMedia { id url width height blurhash variants { width height contentType url } } role level experience createdAt bio profile { displayName location website socialLinks { twitter instagram youtube } } stats { posts followers following }";
 
 #[tokio::test]
 async fn profiles_show_public_fields_and_real_post_counts() {
