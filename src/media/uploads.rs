@@ -175,9 +175,12 @@ pub(super) fn variant_views(state: &AppState, row: &media::Model) -> Vec<Variant
         .collect()
 }
 
-/// Where the bytes put to an upload URL wait until the upload is completed.
+/// Where the bytes put to upload URLs wait until their uploads are completed.
+const PENDING_PREFIX: &str = "pending/";
+
+/// Where the bytes put to the upload URL of `file_id` wait.
 fn pending_key(file_id: &str) -> String {
-    format!("pending/{file_id}")
+    format!("{PENDING_PREFIX}{file_id}")
 }
 
 /// Where completed uploads and their variants are stored, and served from.
@@ -588,13 +591,14 @@ async fn remove_bytes(state: &AppState, row: &media::Model) -> AppResult<()> {
 /// Uploads still PENDING this long after their URL expired are abandoned.
 const ABANDONED_AFTER: TimeDelta = TimeDelta::hours(1);
 
-/// Removes uploads never completed (their URL long expired), with their bytes;
-/// returns how many.
+/// Removes uploads never completed (their URL long expired), with their bytes, and
+/// any bytes still waiting that long (a bucket takes a second `PUT` to an upload URL
+/// still valid after its upload was completed); returns how many uploads.
 pub async fn purge_abandoned(state: &AppState) -> AppResult<u64> {
-    let ttl = state.config.media.url_ttl();
+    let cutoff = now() - state.config.media.url_ttl() - ABANDONED_AFTER;
     let abandoned = media::Entity::find()
         .filter(media::Column::Status.eq(MediaStatus::Pending.as_str()))
-        .filter(media::Column::CreatedAt.lt(now() - ttl - ABANDONED_AFTER))
+        .filter(media::Column::CreatedAt.lt(cutoff))
         .all(&state.writer)
         .await?;
     for row in &abandoned {
@@ -602,6 +606,10 @@ pub async fn purge_abandoned(state: &AppState) -> AppResult<u64> {
             .exec(&state.writer)
             .await?;
         remove_bytes(state, row).await?;
+    }
+    let storage = &state.media.storage;
+    for key in storage.written_before(PENDING_PREFIX, cutoff).await? {
+        storage.delete(&key).await?;
     }
     Ok(abandoned.len() as u64)
 }

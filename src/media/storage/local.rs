@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -131,6 +132,30 @@ impl LocalStorage {
             .await
             .map_err(|_| AppError::NotFound("File"))?;
         Ok(Body::from_stream(tokio_util::io::ReaderStream::new(file)))
+    }
+
+    /// The keys in `folder` (which ends in `/`) last written before `before`.
+    pub async fn written_before(
+        &self,
+        folder: &str,
+        before: DateTime<Utc>,
+    ) -> AppResult<Vec<String>> {
+        let io = |err: std::io::Error| AppError::Internal(format!("listing {folder}: {err}"));
+        let mut entries = match tokio::fs::read_dir(self.path(folder.trim_end_matches('/'))?).await
+        {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(io(err)),
+        };
+        let mut keys = Vec::new();
+        while let Some(entry) = entries.next_entry().await.map_err(io)? {
+            let metadata = entry.metadata().await.map_err(io)?;
+            let written = metadata.modified().map(DateTime::<Utc>::from).map_err(io)?;
+            if metadata.is_file() && written < before {
+                keys.push(format!("{folder}{}", entry.file_name().to_string_lossy()));
+            }
+        }
+        Ok(keys)
     }
 
     /// Removes `key` (nothing happens when it is not there).

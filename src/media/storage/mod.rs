@@ -10,6 +10,7 @@ mod presign;
 mod s3;
 
 use axum::body::Body;
+use chrono::{DateTime, Utc};
 
 pub use local::LocalStorage;
 pub use s3::S3Storage;
@@ -91,6 +92,18 @@ impl Storage {
         match self {
             Self::Local(local) => local.delete(key).await,
             Self::S3(s3) => s3.delete(key).await,
+        }
+    }
+
+    /// The keys in `folder` (which ends in `/`) last written before `before`.
+    pub async fn written_before(
+        &self,
+        folder: &str,
+        before: DateTime<Utc>,
+    ) -> AppResult<Vec<String>> {
+        match self {
+            Self::Local(local) => local.written_before(folder, before).await,
+            Self::S3(s3) => s3.written_before(folder, before).await,
         }
     }
 }

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use axum::body::Body;
+use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutOptions,
@@ -128,7 +129,7 @@ impl S3Storage {
                 ("content-type", content_type.to_owned()),
             ],
             expires_in: ttl,
-            at: chrono::Utc::now(),
+            at: Utc::now(),
         });
         Ok(signed.to_string())
     }
@@ -198,6 +199,31 @@ impl S3Storage {
             Err(object_store::Error::NotFound { .. }) => Err(AppError::NotFound("File")),
             Err(err) => Err(failed("reading", key, err)),
         }
+    }
+
+    /// The keys in `folder` (which ends in `/`) last written before `before`.
+    pub async fn written_before(
+        &self,
+        folder: &str,
+        before: DateTime<Utc>,
+    ) -> AppResult<Vec<String>> {
+        let listed: Vec<_> = self
+            .store
+            .list(Some(&self.path(folder.trim_end_matches('/'))?))
+            .try_collect()
+            .await
+            .map_err(|err| failed("listing", folder, err))?;
+        Ok(listed
+            .into_iter()
+            .filter(|object| object.last_modified < before)
+            .filter_map(|object| {
+                object
+                    .location
+                    .as_ref()
+                    .strip_prefix(&self.prefix)
+                    .map(str::to_owned)
+            })
+            .collect())
     }
 
     /// Removes `key` (nothing happens when it is not there).
