@@ -18,7 +18,8 @@ use tower_http::{
 
 use crate::{
     auth, db::SqlCounter, error::AppError, graphql, html::HtmlPage,
-    mail::transport::TransportHealth, metrics, request_log, rest, state::AppState,
+    mail::transport::TransportHealth, media::storage::StorageHealth, metrics, request_log, rest,
+    state::AppState,
 };
 
 /// The whole application over `state`; tests drive this same router.
@@ -164,6 +165,9 @@ struct Health {
     /// Whether each mail transport can take mail (on `/ready`).
     #[serde(skip_serializing_if = "Option::is_none")]
     mail: Option<Vec<TransportHealth>>,
+    /// Whether the storage of uploads answers (on `/ready`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uploads: Option<StorageHealth>,
 }
 
 /// Alive: the process answers.
@@ -171,12 +175,14 @@ async fn health() -> Json<Health> {
     Json(Health {
         status: "ok",
         mail: None,
+        uploads: None,
     })
 }
 
 /// Ready: the database answers and, with Redis, the event bus is subscribed (503
-/// otherwise). The mail transports are reported too: one that cannot be reached makes
-/// the status `degraded` but not unready, as mail waits in the queue meanwhile.
+/// otherwise). The mail transports and the storage of uploads are reported too: one
+/// that cannot be reached makes the status `degraded` but not unready, as mail waits
+/// in the queue meanwhile and everything but uploads works.
 async fn ready(State(state): State<AppState>) -> Response {
     let problem = if !crate::db::is_reachable(&state.db).await {
         Some("database unreachable")
@@ -185,10 +191,10 @@ async fn ready(State(state): State<AppState>) -> Response {
     } else {
         None
     };
-    let mail = state.mail.mailer.probe().await;
+    let (mail, uploads) = tokio::join!(state.mail.mailer.probe(), state.media.storage.health());
     match problem {
         None => {
-            let status = if mail.iter().all(|transport| transport.reachable) {
+            let status = if mail.iter().all(|transport| transport.reachable) && uploads.reachable {
                 "ready"
             } else {
                 "degraded"
@@ -196,6 +202,7 @@ async fn ready(State(state): State<AppState>) -> Response {
             Json(Health {
                 status,
                 mail: Some(mail),
+                uploads: Some(uploads),
             })
             .into_response()
         }
@@ -204,6 +211,7 @@ async fn ready(State(state): State<AppState>) -> Response {
             Json(Health {
                 status,
                 mail: Some(mail),
+                uploads: Some(uploads),
             }),
         )
             .into_response(),

@@ -1077,3 +1077,36 @@ async fn an_uploaded_image_is_a_post_cover_and_an_avatar_in_both_apis() {
         "{user}"
     );
 }
+
+#[tokio::test]
+async fn ready_reports_a_bucket_that_cannot_be_reached() {
+    let app = TestApp::with_config(|config| {
+        let media = &mut config.media;
+        media.s3_bucket = Some("uploads".into());
+        media.s3_endpoint = Some("http://127.0.0.1:1".into());
+        media.s3_access_key_id = Some("key".into());
+        media.s3_secret_access_key = Some("bucket-secret".parse().expect("secret"));
+    })
+    .await;
+    let ready = app.get("/ready", None).await;
+    assert_eq!(
+        ready.status.as_u16(),
+        200,
+        "all but uploads works: still ready"
+    );
+    assert_eq!(ready.body["status"], "degraded", "{}", ready.body);
+    assert_eq!(
+        ready.body["uploads"],
+        json!({ "storage": "s3", "reachable": false })
+    );
+    assert!(!ready.body.to_string().contains("bucket-secret"));
+
+    let healthy = TestApp::new().await;
+    let ready = healthy.get("/ready", None).await;
+    assert_eq!(ready.body["status"], "ready", "{}", ready.body);
+    let storage = if uses_s3() { "s3" } else { "local" };
+    assert_eq!(
+        ready.body["uploads"],
+        json!({ "storage": storage, "reachable": true })
+    );
+}

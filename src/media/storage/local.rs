@@ -134,6 +134,11 @@ impl LocalStorage {
         Ok(Body::from_stream(tokio_util::io::ReaderStream::new(file)))
     }
 
+    /// Whether the directory is there.
+    pub fn reachable(&self) -> bool {
+        self.root.is_dir()
+    }
+
     /// The keys in `folder` (which ends in `/`) last written before `before`.
     pub async fn written_before(
         &self,

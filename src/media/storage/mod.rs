@@ -95,6 +95,20 @@ impl Storage {
         }
     }
 
+    /// Whether the storage can be reached now, for `/ready`.
+    pub async fn health(&self) -> StorageHealth {
+        match self {
+            Self::Local(local) => StorageHealth {
+                storage: "local",
+                reachable: local.reachable(),
+            },
+            Self::S3(s3) => StorageHealth {
+                storage: "s3",
+                reachable: s3.reachable().await,
+            },
+        }
+    }
+
     /// The keys in `folder` (which ends in `/`) last written before `before`.
     pub async fn written_before(
         &self,
@@ -106,6 +120,14 @@ impl Storage {
             Self::S3(s3) => s3.written_before(folder, before).await,
         }
     }
+}
+
+/// Whether the storage of uploads could be reached when last probed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StorageHealth {
+    /// `local` or `s3`.
+    pub storage: &'static str,
+    pub reachable: bool,
 }
 
 /// `key`, if it is a plain relative path (segments of letters, digits, `-`, `_`, `.`).

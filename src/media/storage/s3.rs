@@ -4,7 +4,7 @@
 //! size; the URLs are signed for the public endpoint, since the host is part of the
 //! signature.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use chrono::{DateTime, Utc};
@@ -32,6 +32,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a request to the bucket is retried before its error is reported.
 const RETRY_FOR: Duration = Duration::from_secs(10);
 
+/// How long the probe of `/ready` waits for the bucket, and how long its answer is
+/// remembered.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+const PROBE_KEPT: Duration = Duration::from_secs(10);
+
 /// A bucket, and how clients reach it (for signing upload URLs).
 pub struct S3Storage {
     store: AmazonS3,
@@ -40,6 +45,8 @@ pub struct S3Storage {
     public_bucket_url: Url,
     /// The folder of this server's files in the bucket (empty, or ending in `/`).
     prefix: String,
+    /// When the bucket was last probed, and whether it answered.
+    last_probe: tokio::sync::Mutex<Option<(Instant, bool)>>,
 }
 
 impl S3Storage {
@@ -99,6 +106,7 @@ impl S3Storage {
             },
             public_bucket_url,
             prefix,
+            last_probe: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -199,6 +207,25 @@ impl S3Storage {
             Err(object_store::Error::NotFound { .. }) => Err(AppError::NotFound("File")),
             Err(err) => Err(failed("reading", key, err)),
         }
+    }
+
+    /// Whether the bucket answers (remembered for a few seconds; callers arriving
+    /// during a probe wait for its answer instead of probing again).
+    pub async fn reachable(&self) -> bool {
+        let mut last = self.last_probe.lock().await;
+        if let Some((at, reachable)) = *last
+            && at.elapsed() < PROBE_KEPT
+        {
+            return reachable;
+        }
+        let probe_path = Path::from(format!("{}.probe", self.prefix));
+        let probe = self.store.head(&probe_path);
+        let reachable = matches!(
+            tokio::time::timeout(PROBE_TIMEOUT, probe).await,
+            Ok(Ok(_) | Err(object_store::Error::NotFound { .. }))
+        );
+        *last = Some((Instant::now(), reachable));
+        reachable
     }
 
     /// The keys in `folder` (which ends in `/`) last written before `before`.
