@@ -26,7 +26,7 @@ pub enum Storage {
     /// A directory under the data directory; the server takes the uploads itself.
     Local(LocalStorage),
     /// An S3-compatible bucket; clients upload to it with presigned URLs.
-    S3(S3Storage),
+    S3(Box<S3Storage>),
 }
 
 impl Storage {
@@ -34,7 +34,7 @@ impl Storage {
     pub fn new(config: &Config) -> AppResult<Self> {
         let media: &MediaConfig = &config.media;
         Ok(match &media.s3_bucket {
-            Some(bucket) => Self::S3(S3Storage::new(media, bucket)?),
+            Some(bucket) => Self::S3(Box::new(S3Storage::new(media, bucket)?)),
             None => Self::Local(LocalStorage::new(&config.server.data_dir)?),
         })
     }
