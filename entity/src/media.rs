@@ -32,6 +32,8 @@ pub struct Model {
     /// Why it failed.
     pub error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// When a request claimed the upload's completion (see the migration).
+    pub completion_started_at: Option<DateTimeUtc>,
     pub completed_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
 }

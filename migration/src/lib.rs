@@ -14,6 +14,7 @@ mod m20261203_000007_jobs;
 mod m20261203_000008_email;
 mod m20261203_000009_media;
 mod m20261204_000010_media_references;
+mod m20261204_000011_media_completion;
 
 /// Every migration of the schema, in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_email::Migration),
             Box::new(m20261203_000009_media::Migration),
             Box::new(m20261204_000010_media_references::Migration),
+            Box::new(m20261204_000011_media_completion::Migration),
         ]
     }
 }

@@ -253,6 +253,7 @@ pub async fn presign(
         variants: Set("[]".to_owned()),
         error: Set(None),
         created_at: Set(created_at),
+        completion_started_at: Set(None),
         completed_at: Set(None),
         updated_at: Set(created_at),
     })
@@ -413,12 +414,28 @@ fn processed(row: &media::Model) -> Event {
 /// fails. A good file goes to processing.
 pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppResult<MediaView> {
     let row = own_upload(state, caller, file_id).await?;
+    let conflict = |message: &str| AppError::Conflict {
+        field: "fileId",
+        message: message.into(),
+    };
     if row.status != MediaStatus::Pending.as_str() {
-        return Err(AppError::Conflict {
-            field: "fileId",
-            message: "The upload is already completed".into(),
-        });
+        return Err(conflict("The upload is already completed"));
     }
+    if !claim_completion(state, &row.id, true).await? {
+        return Err(conflict("The upload is being completed"));
+    }
+    if let Err(err) = check_and_store(state, &row).await {
+        // Completing may be tried again (a refused file has failed the upload already).
+        claim_completion(state, &row.id, false).await?;
+        return Err(err);
+    }
+    get(state, caller, file_id).await
+}
+
+/// Checks the stored bytes of the PENDING upload `row` (a file not as declared fails
+/// the upload and is removed), moves them where they are kept and enqueues their
+/// processing.
+async fn check_and_store(state: &AppState, row: &media::Model) -> AppResult<()> {
     let storage = &state.media.storage;
     let pending = pending_key(&row.id);
     let Some(size) = storage.size(&pending).await? else {
@@ -429,18 +446,18 @@ pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppRe
             "the file has {size} bytes, not the declared {}",
             row.declared_size
         );
-        fail(state, &row, &pending, &reason).await?;
+        fail(state, row, &pending, &reason).await?;
         return Err(AppError::field("fileSize", reason));
     }
     let sniffed = usize::try_from(size).map_or(SNIFF_BYTES, |size| size.min(SNIFF_BYTES));
     let first_bytes = storage.first_bytes(&pending, sniffed).await?;
     if kinds::sniff(&first_bytes) != Some(row.content_type.as_str()) {
         let reason = format!("the file is not a {} file", row.content_type);
-        fail(state, &row, &pending, &reason).await?;
+        fail(state, row, &pending, &reason).await?;
         return Err(AppError::field("contentType", reason));
     }
     if let Err(over) = ensure_quota(state, &row.user_id, row.declared_size).await {
-        fail(state, &row, &pending, "the upload would pass the quota").await?;
+        fail(state, row, &pending, "the upload would pass the quota").await?;
         return Err(over);
     }
     storage.rename(&pending, &row.storage_key).await?;
@@ -461,8 +478,32 @@ pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppRe
             media_id: row.id.clone(),
         })
         .await?;
-    write.commit().await?;
-    get(state, caller, file_id).await
+    write.commit().await
+}
+
+/// How long a claimed completion keeps others out (its server may have stopped).
+const COMPLETION_LEASE: TimeDelta = TimeDelta::minutes(1);
+
+/// Claims the completion of the PENDING upload `id` (false when another request is
+/// completing it, or it is no longer PENDING), or with `claim` false lets it go.
+async fn claim_completion(state: &AppState, id: &str, claim: bool) -> AppResult<bool> {
+    let at = now();
+    let mut update = media::Entity::update_many()
+        .col_expr(
+            media::Column::CompletionStartedAt,
+            Expr::value(claim.then_some(at)),
+        )
+        .filter(media::Column::Id.eq(id));
+    if claim {
+        update = update
+            .filter(media::Column::Status.eq(MediaStatus::Pending.as_str()))
+            .filter(
+                media::Column::CompletionStartedAt
+                    .is_null()
+                    .or(media::Column::CompletionStartedAt.lt(at - COMPLETION_LEASE)),
+            );
+    }
+    Ok(update.exec(&state.writer).await?.rows_affected == 1)
 }
 
 /// The caller's upload.

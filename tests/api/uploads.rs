@@ -209,6 +209,10 @@ async fn a_file_is_uploaded_checked_processed_and_served() {
     assert_eq!(key, format!("uploads/{}/{id}/my-photo.png", ada.user_id));
     assert!(data["expiresAt"].is_string());
     let url = upload_url(&presigned);
+    // Completed too early: refused, and it may be completed once the bytes are there.
+    complete(&app, &ada, &id)
+        .await
+        .assert_error(400, "VALIDATION_ERROR");
     put_ok(&app, &url, "image/png", bytes.clone()).await;
 
     let pending = app
@@ -1109,4 +1113,31 @@ async fn ready_reports_a_bucket_that_cannot_be_reached() {
         ready.body["uploads"],
         json!({ "storage": storage, "reachable": true })
     );
+}
+
+#[tokio::test]
+async fn completing_one_upload_many_times_at_once_completes_it_once() {
+    let app = TestApp::with_file_database().await;
+    let uma = app.register("uma").await;
+    let bytes = noisy_png(300, 200);
+    let presigned = presign(&app, &uma, "image/png", bytes.len()).await;
+    let id = file_id(&presigned);
+    put_ok(&app, &upload_url(&presigned), "image/png", bytes).await;
+    let attempts = futures_util::future::join_all((0..8).map(|_| complete(&app, &uma, &id))).await;
+    let mut statuses: Vec<u16> = attempts.iter().map(|done| done.status.as_u16()).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [200, 409, 409, 409, 409, 409, 409, 409],
+        "{:?}",
+        attempts.iter().map(|a| &a.body).collect::<Vec<_>>()
+    );
+    for refused in attempts.iter().filter(|done| done.status.as_u16() == 409) {
+        refused.assert_error(409, "CONFLICT");
+    }
+    app.run_jobs().await;
+    let ready = app
+        .get(&format!("/api/upload/{id}"), Some(&uma.token))
+        .await;
+    assert_eq!(ready.data(200)["status"], "READY");
 }
