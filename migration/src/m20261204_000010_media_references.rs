@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::create_index;
+use crate::columns::{add_column, create_index, drop_column};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -42,14 +42,15 @@ fn references() -> [(DynIden, DynIden, &'static str); 2] {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (table, column, index) in references() {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table.clone())
-                        .add_column(ColumnDef::new(column.clone()).string_len(36).null())
-                        .to_owned(),
-                )
-                .await?;
+            add_column(
+                manager,
+                table.clone(),
+                ColumnDef::new(column.clone())
+                    .string_len(36)
+                    .null()
+                    .to_owned(),
+            )
+            .await?;
             create_index(manager, table, index, &[column]).await?;
         }
         Ok(())
@@ -60,9 +61,7 @@ impl MigrationTrait for Migration {
             manager
                 .drop_index(Index::drop().name(index).table(table.clone()).to_owned())
                 .await?;
-            manager
-                .alter_table(Table::alter().table(table).drop_column(column).to_owned())
-                .await?;
+            drop_column(manager, table, column).await?;
         }
         Ok(())
     }

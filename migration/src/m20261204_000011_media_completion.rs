@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::columns::timestamp_null;
+use crate::columns::{add_column, drop_column, timestamp_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -19,24 +19,15 @@ enum Media {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Media::Table)
-                    .add_column(timestamp_null(Media::CompletionStartedAt))
-                    .to_owned(),
-            )
-            .await
+        add_column(
+            manager,
+            Media::Table,
+            timestamp_null(Media::CompletionStartedAt),
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Media::Table)
-                    .drop_column(Media::CompletionStartedAt)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, Media::Table, Media::CompletionStartedAt).await
     }
 }
