@@ -7,7 +7,6 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::media;
 use sea_orm::{
-    ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, Func},
@@ -543,8 +542,11 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
         updated_at: Set(at),
         ..Default::default()
     };
+    // What the upload keeps in the storage once processed.
+    let mut kept = row.clone();
     if let Some(original) = stored_before {
         storage.delete(&row.storage_key).await?;
+        kept.storage_key.clone_from(&original.storage_key);
         ready.storage_key = Set(original.storage_key);
         ready.width = Set(original.width);
         ready.height = Set(original.height);
@@ -576,11 +578,22 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
         ready.width = Set(i32::try_from(processed.width).ok());
         ready.height = Set(i32::try_from(processed.height).ok());
         ready.blurhash = Set(Some(processed.blurhash));
-        ready.variants = Set(serde_json::to_string(&variants)
-            .map_err(|err| AppError::Internal(format!("variants: {err}")))?);
+        kept.variants = serde_json::to_string(&variants)
+            .map_err(|err| AppError::Internal(format!("variants: {err}")))?;
+        ready.variants = Set(kept.variants.clone());
     }
     let mut write = Write::begin(state).await?;
-    ready.update(write.db()).await?;
+    let updated = media::Entity::update_many()
+        .set(ready)
+        .filter(media::Column::Id.eq(&row.id))
+        .filter(media::Column::Status.eq(MediaStatus::Processing.as_str()))
+        .exec(write.db())
+        .await?;
+    if updated.rows_affected == 0 {
+        // Deleted while it was processed: what was written for it goes too.
+        drop(write);
+        return remove_bytes(state, &kept).await;
+    }
     write.publish(processed(&row));
     write.commit().await
 }
