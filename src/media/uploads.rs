@@ -527,32 +527,13 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
     let storage = &state.media.storage;
     let bytes = storage.read_all(&row.storage_key).await?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let stored_before = media::Entity::find()
-        .filter(media::Column::Sha256.eq(&sha256))
-        .filter(media::Column::Status.eq(MediaStatus::Ready.as_str()))
-        .filter(media::Column::Id.ne(&row.id))
-        .one(&state.writer)
-        .await?;
-    let at = now();
-    let mut ready = media::ActiveModel {
-        id: Set(row.id.clone()),
-        sha256: Set(Some(sha256)),
-        status: Set(MediaStatus::Ready.as_str().to_owned()),
-        completed_at: Set(Some(at)),
-        updated_at: Set(at),
-        ..Default::default()
-    };
+    if reuse_stored_copy(state, &row, &sha256).await? {
+        return Ok(());
+    }
+    let mut ready = ready_update(&sha256);
     // What the upload keeps in the storage once processed.
     let mut kept = row.clone();
-    if let Some(original) = stored_before {
-        storage.delete(&row.storage_key).await?;
-        kept.storage_key.clone_from(&original.storage_key);
-        ready.storage_key = Set(original.storage_key);
-        ready.width = Set(original.width);
-        ready.height = Set(original.height);
-        ready.blurhash = Set(original.blurhash);
-        ready.variants = Set(original.variants);
-    } else if MediaKind::parse(&row.kind) == Some(MediaKind::Image) {
+    if MediaKind::parse(&row.kind) == Some(MediaKind::Image) {
         let processed = tokio::task::spawn_blocking(move || processing::process_image(&bytes))
             .await
             .map_err(|err| AppError::Internal(format!("image processing: {err}")))?;
@@ -583,19 +564,79 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
         ready.variants = Set(kept.variants.clone());
     }
     let mut write = Write::begin(state).await?;
-    let updated = media::Entity::update_many()
-        .set(ready)
-        .filter(media::Column::Id.eq(&row.id))
-        .filter(media::Column::Status.eq(MediaStatus::Processing.as_str()))
-        .exec(write.db())
-        .await?;
-    if updated.rows_affected == 0 {
+    if !mark_ready(write.db(), &row.id, ready).await? {
         // Deleted while it was processed: what was written for it goes too.
         drop(write);
         return remove_bytes(state, &kept).await;
     }
     write.publish(processed(&row));
     write.commit().await
+}
+
+/// The columns an upload gets when it is READY with bytes of digest `sha256`.
+fn ready_update(sha256: &str) -> media::ActiveModel {
+    let at = now();
+    media::ActiveModel {
+        sha256: Set(Some(sha256.to_owned())),
+        status: Set(MediaStatus::Ready.as_str().to_owned()),
+        completed_at: Set(Some(at)),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+}
+
+/// Sets `ready` on upload `id` if it is still PROCESSING; false when it is gone.
+async fn mark_ready(
+    db: &impl sea_orm::ConnectionTrait,
+    id: &str,
+    ready: media::ActiveModel,
+) -> AppResult<bool> {
+    let updated = media::Entity::update_many()
+        .set(ready)
+        .filter(media::Column::Id.eq(id))
+        .filter(media::Column::Status.eq(MediaStatus::Processing.as_str()))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Points the PROCESSING upload `row` at a READY upload of the same bytes (digest
+/// `sha256`), its object and variants, and removes its own copy; false when there is
+/// none. The original is read locked in the write transaction (PostgreSQL; SQLite's
+/// write transactions run one at a time anyway), so a delete of it either waits and
+/// then sees this upload sharing its object, or goes first and this finds no original.
+async fn reuse_stored_copy(state: &AppState, row: &media::Model, sha256: &str) -> AppResult<bool> {
+    let Some(candidate) = media::Entity::find()
+        .filter(media::Column::Sha256.eq(sha256))
+        .filter(media::Column::Status.eq(MediaStatus::Ready.as_str()))
+        .filter(media::Column::Id.ne(&row.id))
+        .one(&state.writer)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let mut write = Write::begin(state).await?;
+    let Some(original) = media::Entity::find_by_id(candidate.id)
+        .filter(media::Column::Status.eq(MediaStatus::Ready.as_str()))
+        .lock_exclusive()
+        .one(write.db())
+        .await?
+    else {
+        return Ok(false);
+    };
+    let mut ready = ready_update(sha256);
+    ready.storage_key = Set(original.storage_key);
+    ready.width = Set(original.width);
+    ready.height = Set(original.height);
+    ready.blurhash = Set(original.blurhash);
+    ready.variants = Set(original.variants);
+    if mark_ready(write.db(), &row.id, ready).await? {
+        write.publish(processed(row));
+        write.commit().await?;
+    }
+    // Deleted meanwhile or not, its own copy is not needed.
+    state.media.storage.delete(&row.storage_key).await?;
+    Ok(true)
 }
 
 /// The storage name of `variant` of the file stored as `key`.

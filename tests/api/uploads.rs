@@ -1141,3 +1141,61 @@ async fn completing_one_upload_many_times_at_once_completes_it_once() {
         .await;
     assert_eq!(ready.data(200)["status"], "READY");
 }
+
+#[tokio::test]
+async fn a_copy_deleted_while_the_same_bytes_are_processed_is_not_reused() {
+    let app = TestApp::with_file_database().await;
+    let vic = app.register("vic").await;
+    let wes = app.register("wes").await;
+    let bytes = noisy_png(400, 300);
+    let original = upload(&app, &vic, "image/png", bytes.clone()).await;
+    let presigned = presign(&app, &wes, "image/png", bytes.len()).await;
+    let id = file_id(&presigned);
+    put_ok(&app, &upload_url(&presigned), "image/png", bytes).await;
+    complete(&app, &wes, &id).await.data(200);
+
+    // The original is being deleted (its row, in a transaction not yet committed)
+    // while the second upload is processed.
+    let deleting = app.state.begin_write().await.expect("begin");
+    let original_id = original["id"].as_str().expect("id");
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &deleting,
+        &format!("DELETE FROM media WHERE id = '{original_id}'"),
+    )
+    .await
+    .expect("delete the original");
+    let state = app.state.clone();
+    let processing_id = id.clone();
+    let processing = tokio::spawn(async move {
+        sparkle_universe::media::uploads::process(&state, &processing_id).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    deleting.commit().await.expect("commit");
+    let storage = &app.state.media.storage;
+    for url in std::iter::once(&original["url"]).chain(
+        original["variants"]
+            .as_array()
+            .expect("variants")
+            .iter()
+            .map(|variant| &variant["url"]),
+    ) {
+        let key = url
+            .as_str()
+            .expect("url")
+            .trim_start_matches(&format!("{PUBLIC_URL}/media/"));
+        storage
+            .delete(key)
+            .await
+            .expect("remove the original's bytes");
+    }
+    processing.await.expect("join").expect("processed");
+
+    let ready = app
+        .get(&format!("/api/upload/{id}"), Some(&wes.token))
+        .await;
+    let ready = ready.data(200);
+    assert_eq!(ready["status"], "READY", "{ready}");
+    assert_ne!(ready["url"], original["url"], "its own copy is kept");
+    fetch(&app, ready["url"].as_str().expect("url")).await;
+    fetch(&app, ready["variants"][0]["url"].as_str().expect("url")).await;
+}
