@@ -2,6 +2,7 @@
 //! the generated OpenAPI document and its interactive docs page.
 
 mod auth;
+mod byte_range;
 mod comments;
 pub mod extract;
 mod jobs;

@@ -16,6 +16,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
+    byte_range::{self, Requested},
     extract::{ApiJson, ApiQuery},
     respond::{Done, Envelope, done, ok},
 };
@@ -142,7 +143,11 @@ async fn receive(
 /// type of its extension (checked against its first bytes on completion, or written
 /// by the server). Bytes of uploads not completed yet live elsewhere and are never
 /// served.
-async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> AppResult<Response> {
+async fn serve(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let not_found = || AppError::NotFound("File");
     if !key.starts_with(uploads::SERVED_PREFIX) {
         return Err(not_found());
@@ -151,17 +156,44 @@ async fn serve(State(state): State<AppState>, Path(key): Path<String>) -> AppRes
         .rsplit_once('.')
         .and_then(|(_, extension)| kinds::content_type_of_extension(extension))
         .ok_or_else(not_found)?;
-    let body = state.media.storage.body(&key).await?;
-    Ok((
-        StatusCode::OK,
+    let storage = &state.media.storage;
+    let size = storage.size(&key).await?.ok_or_else(not_found)?;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|value| value.to_str().ok());
+    let (status, range) = match byte_range::requested(range, size) {
+        Requested::Whole => (StatusCode::OK, 0..size),
+        Requested::Part(range) => (StatusCode::PARTIAL_CONTENT, range),
+        Requested::Unsatisfiable => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{size}"))],
+            )
+                .into_response());
+        }
+    };
+    let mut response = (
+        status,
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
             ),
+            (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
+            (
+                header::CONTENT_LENGTH,
+                HeaderValue::from(range.end - range.start),
+            ),
         ],
-        body,
+        storage.body(&key, range.clone()).await?,
     )
-        .into_response())
+        .into_response();
+    if status == StatusCode::PARTIAL_CONTENT {
+        let content_range = format!("bytes {}-{}/{size}", range.start, range.end - 1);
+        if let Ok(value) = HeaderValue::from_str(&content_range) {
+            response.headers_mut().insert(header::CONTENT_RANGE, value);
+        }
+    }
+    Ok(response)
 }

@@ -1199,3 +1199,65 @@ async fn a_copy_deleted_while_the_same_bytes_are_processed_is_not_reused() {
     fetch(&app, ready["url"].as_str().expect("url")).await;
     fetch(&app, ready["variants"][0]["url"].as_str().expect("url")).await;
 }
+
+/// The status, headers and bytes of `url` asked with `Range: range`.
+async fn fetch_range(
+    app: &TestApp,
+    url: &str,
+    range: &str,
+) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    let response = app
+        .router()
+        .oneshot(
+            Request::builder()
+                .uri(local(url))
+                .header("range", range)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, headers, bytes.to_vec())
+}
+
+#[tokio::test]
+async fn a_video_is_stored_typed_and_served_in_ranges_for_seeking() {
+    let app = TestApp::new().await;
+    let xia = app.register("xia").await;
+    let mut video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    video.extend((0..5000u32).map(|index| (index % 251) as u8));
+    let ready = upload(&app, &xia, "video/mp4", video.clone()).await;
+    assert_eq!(ready["status"], "READY", "{ready}");
+    assert_eq!(ready["kind"], "VIDEO");
+    assert_eq!(ready["variants"], json!([]));
+    let url = ready["url"].as_str().expect("url");
+    let size = video.len();
+
+    let (status, headers, whole) = fetch_range(&app, url, "items=0-1").await;
+    assert_eq!((status, whole.len()), (200, size));
+    assert_eq!(headers["accept-ranges"], "bytes");
+    assert_eq!(headers["content-type"], "video/mp4");
+    let (status, headers, part) = fetch_range(&app, url, "bytes=100-199").await;
+    assert_eq!(status, 206);
+    assert_eq!(
+        headers["content-range"],
+        format!("bytes 100-199/{size}").as_str()
+    );
+    assert_eq!(part, video[100..200]);
+    let (status, _, tail) = fetch_range(&app, url, "bytes=-10").await;
+    assert_eq!((status, tail.as_slice()), (206, &video[size - 10..]));
+    let (status, _, rest) = fetch_range(&app, url, &format!("bytes={}-", size - 3)).await;
+    assert_eq!((status, rest.as_slice()), (206, &video[size - 3..]));
+    let (status, headers, nothing) = fetch_range(&app, url, &format!("bytes={size}-")).await;
+    assert_eq!(status, 416);
+    assert_eq!(headers["content-range"], format!("bytes */{size}").as_str());
+    assert!(nothing.is_empty());
+}

@@ -1,12 +1,16 @@
 //! The local storage: a directory under the data directory (the embedded default).
 //! The server itself takes the bytes put to an upload URL ([`LocalStorage::write_exactly`]).
 
-use std::path::{Path, PathBuf};
+use std::{
+    io::SeekFrom,
+    ops::Range,
+    path::{Path, PathBuf},
+};
 
 use axum::body::Body;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::plain_key;
 use crate::error::{AppError, AppResult};
@@ -126,12 +130,16 @@ impl LocalStorage {
             .map_err(io)
     }
 
-    /// The bytes of `key`, as a response body.
-    pub async fn body(&self, key: &str) -> AppResult<Body> {
-        let file = tokio::fs::File::open(self.path(key)?)
+    /// Bytes `range` of `key`, as a response body.
+    pub async fn body(&self, key: &str, range: Range<u64>) -> AppResult<Body> {
+        let mut file = tokio::fs::File::open(self.path(key)?)
             .await
             .map_err(|_| AppError::NotFound("File"))?;
-        Ok(Body::from_stream(tokio_util::io::ReaderStream::new(file)))
+        file.seek(SeekFrom::Start(range.start))
+            .await
+            .map_err(|err| AppError::Internal(format!("reading {key}: {err}")))?;
+        let part = file.take(range.end.saturating_sub(range.start));
+        Ok(Body::from_stream(tokio_util::io::ReaderStream::new(part)))
     }
 
     /// Whether the directory is there.

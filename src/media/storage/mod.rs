@@ -9,6 +9,8 @@ mod local;
 mod presign;
 mod s3;
 
+use std::ops::Range;
+
 use axum::body::Body;
 use chrono::{DateTime, Utc};
 
@@ -79,11 +81,11 @@ impl Storage {
         }
     }
 
-    /// The bytes of `key`, as a response body (not found when nothing is there).
-    pub async fn body(&self, key: &str) -> AppResult<Body> {
+    /// Bytes `range` of `key`, as a response body (not found when nothing is there).
+    pub async fn body(&self, key: &str, range: Range<u64>) -> AppResult<Body> {
         match self {
-            Self::Local(local) => local.body(key).await,
-            Self::S3(s3) => s3.body(key).await,
+            Self::Local(local) => local.body(key, range).await,
+            Self::S3(s3) => s3.body(key, range).await,
         }
     }
 

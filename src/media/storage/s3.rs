@@ -4,14 +4,17 @@
 //! size; the URLs are signed for the public endpoint, since the host is part of the
 //! signature.
 
-use std::time::{Duration, Instant};
+use std::{
+    ops::Range,
+    time::{Duration, Instant},
+};
 
 use axum::body::Body;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutOptions,
-    PutPayload, RetryConfig,
+    Attribute, Attributes, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore,
+    ObjectStoreExt, PutOptions, PutPayload, RetryConfig,
     aws::{AmazonS3, AmazonS3Builder},
     path::Path,
 };
@@ -196,9 +199,16 @@ impl S3Storage {
             .map_err(|err| failed("moving", from, err))
     }
 
-    /// The bytes of `key`, streamed as a response body.
-    pub async fn body(&self, key: &str) -> AppResult<Body> {
-        match self.store.get(&self.path(key)?).await {
+    /// Bytes `range` of `key`, streamed as a response body.
+    pub async fn body(&self, key: &str, range: Range<u64>) -> AppResult<Body> {
+        if range.is_empty() {
+            return Ok(Body::empty());
+        }
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            ..GetOptions::default()
+        };
+        match self.store.get_opts(&self.path(key)?, options).await {
             Ok(found) => Ok(Body::from_stream(
                 found
                     .into_stream()
