@@ -181,6 +181,11 @@ async fn serve(
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
             ),
             (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
+            // Uploaded files are never a page: nothing in one runs (a PDF's scripts).
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ),
             (
                 header::CONTENT_LENGTH,
                 HeaderValue::from(range.end - range.start),

@@ -250,6 +250,10 @@ async fn a_file_is_uploaded_checked_processed_and_served() {
         .await;
     assert_eq!(served.status.as_u16(), 200);
     assert_eq!(served.headers["content-type"], "image/png");
+    assert_eq!(
+        served.headers["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
 
     // Variants of the widths that fit (never upscaled), and a blurhash of the right aspect.
     let variants: Vec<(u64, u64)> = ready["variants"]
