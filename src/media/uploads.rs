@@ -525,15 +525,24 @@ pub async fn process(state: &AppState, media_id: &str) -> AppResult<()> {
         return Ok(());
     }
     let storage = &state.media.storage;
-    let bytes = storage.read_all(&row.storage_key).await?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    // An image is decoded whole anyway; a video or document is only hashed, as it
+    // streams by (it may be 100 MB).
+    let image = if MediaKind::parse(&row.kind) == Some(MediaKind::Image) {
+        Some(storage.read_all(&row.storage_key).await?)
+    } else {
+        None
+    };
+    let sha256 = match &image {
+        Some(bytes) => hex::encode(Sha256::digest(bytes)),
+        None => storage.sha256(&row.storage_key).await?,
+    };
     if reuse_stored_copy(state, &row, &sha256).await? {
         return Ok(());
     }
     let mut ready = ready_update(&sha256);
     // What the upload keeps in the storage once processed.
     let mut kept = row.clone();
-    if MediaKind::parse(&row.kind) == Some(MediaKind::Image) {
+    if let Some(bytes) = image {
         let processed = tokio::task::spawn_blocking(move || processing::process_image(&bytes))
             .await
             .map_err(|err| AppError::Internal(format!("image processing: {err}")))?;

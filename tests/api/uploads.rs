@@ -1241,6 +1241,7 @@ async fn a_video_is_stored_typed_and_served_in_ranges_for_seeking() {
     let ready = upload(&app, &xia, "video/mp4", video.clone()).await;
     assert_eq!(ready["status"], "READY", "{ready}");
     assert_eq!(ready["kind"], "VIDEO");
+    assert_eq!(ready["sha256"], hex::encode(Sha256::digest(&video)));
     assert_eq!(ready["variants"], json!([]));
     let url = ready["url"].as_str().expect("url");
     let size = video.len();

@@ -13,6 +13,8 @@ use std::ops::Range;
 
 use axum::body::Body;
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
 
 pub use local::LocalStorage;
 pub use s3::S3Storage;
@@ -63,6 +65,18 @@ impl Storage {
             Self::Local(local) => local.read_all(key).await,
             Self::S3(s3) => s3.read_all(key).await,
         }
+    }
+
+    /// The SHA-256 of `key` (hex), read as a stream.
+    pub async fn sha256(&self, key: &str) -> AppResult<String> {
+        let size = self.size(key).await?.ok_or(AppError::NotFound("File"))?;
+        let mut stream = self.body(key, 0..size).await?.into_data_stream();
+        let mut digest = Sha256::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|err| AppError::Internal(format!("reading {key}: {err}")))?;
+            digest.update(&chunk);
+        }
+        Ok(hex::encode(digest.finalize()))
     }
 
     /// Stores `bytes` of `content_type` as `key`.
