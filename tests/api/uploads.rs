@@ -1266,3 +1266,28 @@ async fn a_video_is_stored_typed_and_served_in_ranges_for_seeking() {
     assert_eq!(headers["content-range"], format!("bytes */{size}").as_str());
     assert!(nothing.is_empty());
 }
+
+#[test]
+fn bad_s3_settings_stop_the_server_with_a_clear_message() {
+    use sparkle_universe::{error::AppError, media::storage::Storage};
+    let message = |adjust: &dyn Fn(&mut sparkle_universe::Config)| {
+        let mut config = crate::support::test_config();
+        config.media.s3_bucket = Some("uploads".into());
+        config.media.s3_endpoint = Some("http://127.0.0.1:1".into());
+        adjust(&mut config);
+        match Storage::new(&config) {
+            Err(AppError::Internal(message)) => message,
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("accepted"),
+        }
+    };
+    assert!(message(&|_| {}).contains("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"));
+    let with_keys_and_prefix = |config: &mut sparkle_universe::Config| {
+        config.media.s3_access_key_id = Some("key".into());
+        config.media.s3_secret_access_key = Some("secret".parse().expect("secret"));
+        config.media.s3_prefix = Some("../elsewhere".into());
+    };
+    let refused = message(&with_keys_and_prefix);
+    assert!(refused.contains("S3_PREFIX"), "{refused}");
+    assert!(!refused.contains("secret"), "{refused}");
+}

@@ -68,7 +68,14 @@ impl S3Storage {
         };
         let prefix = match config.s3_prefix.as_deref().map(|p| p.trim_matches('/')) {
             None | Some("") => String::new(),
-            Some(prefix) => format!("{}/", plain_key(prefix)?),
+            Some(prefix) => {
+                let prefix = plain_key(prefix).map_err(|_| {
+                    settings(format!(
+                        "S3_PREFIX {prefix:?} must be folders of letters, digits, -, _ and ."
+                    ))
+                })?;
+                format!("{prefix}/")
+            }
         };
         let public_endpoint = config
             .s3_public_endpoint
