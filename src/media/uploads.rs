@@ -5,10 +5,10 @@
 //! enqueues processing (PROCESSING); the job records the file's SHA-256 (READY).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::media;
+use entity::{media, user};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Alias, Expr, ExprTrait, Func},
 };
 use serde::{Deserialize, Serialize};
@@ -228,7 +228,7 @@ pub async fn presign(
     }
     validator.finish()?;
     let kind = kind.ok_or_else(|| AppError::field("contentType", "is not allowed"))?;
-    ensure_quota(state, &viewer.id, input.file_size).await?;
+    ensure_quota(state, &state.writer, &viewer.id, input.file_size).await?;
 
     let file_id = new_id();
     let key = storage_key(&viewer.id, &file_id, &input.filename, &content_type);
@@ -336,7 +336,7 @@ pub async fn receive(
 }
 
 /// Bytes of `user_id`'s completed uploads.
-async fn used_bytes(state: &AppState, user_id: &str) -> AppResult<i64> {
+async fn used_bytes(db: &impl ConnectionTrait, user_id: &str) -> AppResult<i64> {
     let used: Option<Option<i64>> = media::Entity::find()
         .select_only()
         // PostgreSQL sums BIGINT as NUMERIC: cast back.
@@ -353,15 +353,21 @@ async fn used_bytes(state: &AppState, user_id: &str) -> AppResult<i64> {
             MediaStatus::Ready.as_str(),
         ]))
         .into_tuple()
-        .one(&state.writer)
+        .one(db)
         .await?;
     Ok(used.flatten().unwrap_or(0))
 }
 
-/// Refuses `more` bytes that would take `user_id` past the upload quota.
-async fn ensure_quota(state: &AppState, user_id: &str, more: i64) -> AppResult<()> {
+/// Refuses `more` bytes that would take `user_id` past the upload quota (counted on
+/// `db`).
+async fn ensure_quota(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    more: i64,
+) -> AppResult<()> {
     let quota = i64::try_from(state.config.media.upload_quota_bytes).unwrap_or(i64::MAX);
-    let used = used_bytes(state, user_id).await?;
+    let used = used_bytes(db, user_id).await?;
     if used.saturating_add(more) > quota {
         return Err(AppError::field(
             "fileSize",
@@ -455,12 +461,26 @@ async fn check_and_store(state: &AppState, row: &media::Model) -> AppResult<()> 
         fail(state, row, &pending, &reason).await?;
         return Err(AppError::field("contentType", reason));
     }
-    if let Err(over) = ensure_quota(state, &row.user_id, row.declared_size).await {
-        fail(state, row, &pending, "the upload would pass the quota").await?;
-        return Err(over);
-    }
     storage.rename(&pending, &row.storage_key).await?;
     let mut write = Write::begin(state).await?;
+    // The quota is counted with the uploader's row locked (PostgreSQL; SQLite's write
+    // transactions run one at a time anyway), so two uploads completed at once cannot
+    // both pass it.
+    user::Entity::find_by_id(row.user_id.clone())
+        .lock_exclusive()
+        .one(write.db())
+        .await?;
+    if let Err(over) = ensure_quota(state, write.db(), &row.user_id, row.declared_size).await {
+        drop(write);
+        fail(
+            state,
+            row,
+            &row.storage_key,
+            "the upload would pass the quota",
+        )
+        .await?;
+        return Err(over);
+    }
     media::Entity::update_many()
         .col_expr(
             media::Column::Status,

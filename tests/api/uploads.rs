@@ -1291,3 +1291,48 @@ fn bad_s3_settings_stop_the_server_with_a_clear_message() {
     assert!(refused.contains("S3_PREFIX"), "{refused}");
     assert!(!refused.contains("secret"), "{refused}");
 }
+
+#[tokio::test]
+async fn two_uploads_completed_at_once_cannot_both_pass_the_quota() {
+    let app = TestApp::with_file_database_and_config(|config| {
+        config.media.upload_quota_bytes = 300_000;
+    })
+    .await;
+    let yan = app.register("yan").await;
+    let mut ids = Vec::new();
+    for seed in 0..2u32 {
+        let bytes = noisy_png(300 + seed, 200);
+        assert!(bytes.len() > 150_000, "{}", bytes.len());
+        let presigned = presign(&app, &yan, "image/png", bytes.len()).await;
+        put_ok(&app, &upload_url(&presigned), "image/png", bytes).await;
+        ids.push(file_id(&presigned));
+    }
+    let (first, second) =
+        tokio::join!(complete(&app, &yan, &ids[0]), complete(&app, &yan, &ids[1]));
+    let mut statuses = [first.status.as_u16(), second.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 400], "{} {}", first.body, second.body);
+    let (refused, refused_id) = if first.status.as_u16() == 400 {
+        (&first, &ids[0])
+    } else {
+        (&second, &ids[1])
+    };
+    assert!(
+        refused.body["fields"]["fileSize"]
+            .as_str()
+            .is_some_and(|message| message.contains("quota")),
+        "{}",
+        refused.body
+    );
+    // The refused file is removed; the other one stays.
+    app.run_jobs().await;
+    let stored = app
+        .storage()
+        .keys(&format!("uploads/{}/", yan.user_id))
+        .await;
+    assert!(!stored.is_empty());
+    assert!(
+        stored.iter().all(|key| !key.contains(refused_id.as_str())),
+        "{stored:?}"
+    );
+}
