@@ -11,6 +11,9 @@ use hmac::{Hmac, Mac};
 use reqwest::Url;
 use sha2::{Digest, Sha256};
 
+/// The longest a presigned URL may work: SigV4 refuses more than 7 days.
+const LONGEST: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The credentials and place that sign.
 pub struct Presigner {
     pub access_key_id: String,
@@ -25,6 +28,7 @@ pub struct Unsigned<'a> {
     pub url: Url,
     /// Headers the request must carry with exactly these values (names in lower case).
     pub headers: &'a [(&'a str, String)],
+    /// How long the URL works (at most 7 days).
     pub expires_in: Duration,
     pub at: DateTime<Utc>,
 }
@@ -58,7 +62,10 @@ impl Presigner {
                 format!("{}/{scope}", self.access_key_id),
             ),
             ("X-Amz-Date", datetime.clone()),
-            ("X-Amz-Expires", request.expires_in.as_secs().to_string()),
+            (
+                "X-Amz-Expires",
+                request.expires_in.min(LONGEST).as_secs().to_string(),
+            ),
             ("X-Amz-SignedHeaders", signed_headers.clone()),
         ]
         .map(|(name, value)| (encode(name, true), encode(&value, true)));
@@ -159,6 +166,23 @@ mod tests {
             ),
             "{url}"
         );
+    }
+
+    #[test]
+    fn works_at_most_seven_days() {
+        let presigner = Presigner {
+            access_key_id: "key".into(),
+            secret_access_key: "secret".into(),
+            region: "us-east-1".into(),
+        };
+        let url = presigner.presign(Unsigned {
+            method: "PUT",
+            url: Url::parse("http://127.0.0.1:9000/bucket/key").expect("url"),
+            headers: &[],
+            expires_in: Duration::from_secs(30 * 24 * 3600),
+            at: Utc::now(),
+        });
+        assert!(url.as_str().contains("X-Amz-Expires=604800&"), "{url}");
     }
 
     #[test]
