@@ -4,10 +4,13 @@
 //! refuse a body of another size.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>
 
-use std::{fmt::Write, time::Duration};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use percent_encoding::{
+    AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode, utf8_percent_encode,
+};
 use reqwest::Url;
 use sha2::{Digest, Sha256};
 
@@ -68,7 +71,7 @@ impl Presigner {
             ),
             ("X-Amz-SignedHeaders", signed_headers.clone()),
         ]
-        .map(|(name, value)| (encode(name, true), encode(&value, true)));
+        .map(|(name, value)| (encode_component(name), encode_component(&value)));
         query.sort();
         let canonical_query = query
             .iter()
@@ -82,7 +85,7 @@ impl Presigner {
         let canonical_request = format!(
             "{}\n{}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\nUNSIGNED-PAYLOAD",
             request.method,
-            encode(request.url.path(), false),
+            encode_path(request.url.path()),
         );
         let string_to_sign = format!(
             "AWS4-HMAC-SHA256\n{datetime}\n{scope}\n{}",
@@ -107,35 +110,25 @@ fn hmac(key: &[u8], message: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// AWS's URI encoding: every byte but `A–Z a–z 0–9 - _ . ~` as `%XX`, and `/` too
-/// unless `slash` is false (in a path). A path is first decoded, so it is encoded once.
-fn encode(value: &str, slash: bool) -> String {
-    let decoded: Vec<u8> = if slash {
-        value.as_bytes().to_vec()
-    } else {
-        percent_decode(value)
-    };
-    let mut encoded = String::with_capacity(decoded.len());
-    for byte in decoded {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                encoded.push(char::from(byte));
-            }
-            b'/' if !slash => encoded.push('/'),
-            _ => {
-                let _ = write!(encoded, "%{byte:02X}");
-            }
-        }
-    }
-    encoded
+/// What AWS's URI encoding leaves as it is: `A–Z a–z 0–9 - _ . ~`.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// In a path, `/` too.
+const PATH: &AsciiSet = &COMPONENT.remove(b'/');
+
+/// A query name or value, encoded as AWS signs it.
+fn encode_component(value: &str) -> String {
+    utf8_percent_encode(value, COMPONENT).to_string()
 }
 
-/// `value` with its `%XX` escapes decoded.
-fn percent_decode(value: &str) -> Vec<u8> {
-    form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, decoded)| decoded.into_owned().into_bytes())
-        .unwrap_or_default()
+/// A URL's path (percent-encoded already), encoded as AWS signs it: decoded, then
+/// encoded once.
+fn encode_path(path: &str) -> String {
+    percent_encode(&percent_decode_str(path).collect::<Vec<u8>>(), PATH).to_string()
 }
 
 #[cfg(test)]
@@ -187,7 +180,7 @@ mod tests {
 
     #[test]
     fn encodes_as_aws_does() {
-        assert_eq!(encode("a b/c~d", true), "a%20b%2Fc~d");
-        assert_eq!(encode("/bucket/a%20b/c+d", false), "/bucket/a%20b/c%2Bd");
+        assert_eq!(encode_component("a b/c~d"), "a%20b%2Fc~d");
+        assert_eq!(encode_path("/bucket/a%20b/c+d"), "/bucket/a%20b/c%2Bd");
     }
 }
