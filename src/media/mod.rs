@@ -25,6 +25,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::{config::Config, error::AppResult, signing::LinkSigner};
 use storage::Storage;
 
+/// How long a stored file may be cached: its key never names other bytes.
+pub const CACHE_FOR_GOOD: &str = "public, max-age=31536000, immutable";
+
 /// What uploads need: the storage, the upload-URL signer and the public addresses.
 pub struct MediaService {
     pub storage: Storage,
@@ -81,13 +84,11 @@ impl MediaService {
                 bucket.presigned_put(key, content_type, size, ttl)
             }
             Storage::Local(_) => {
-                let expires_at = issued_at + ttl;
-                let expires = expires_at.timestamp().to_string();
-                let size = size.to_string();
-                let signature = self.signer.sign(
-                    LOCAL_UPLOAD_PURPOSE,
-                    &[file_id, &expires, content_type, &size],
-                );
+                let expires = (issued_at + ttl).timestamp();
+                let fields = local_upload_fields(file_id, expires, content_type, size);
+                let signature = self
+                    .signer
+                    .sign(LOCAL_UPLOAD_PURPOSE, &fields.each_ref().map(String::as_str));
                 Ok(self.api_link(&format!(
                     "/api/upload/local/{file_id}?expires={expires}&size={size}&sig={signature}"
                 )))
@@ -105,18 +106,23 @@ impl MediaService {
         size: u64,
         signature: &str,
     ) -> bool {
-        matches!(self.storage, Storage::Local(_))
-            && self.signer.verify(
-                LOCAL_UPLOAD_PURPOSE,
-                &[
-                    file_id,
-                    &expires.to_string(),
-                    content_type,
-                    &size.to_string(),
-                ],
-                signature,
-            )
+        let fields = local_upload_fields(file_id, expires, content_type, size);
+        self.signer.verify(
+            LOCAL_UPLOAD_PURPOSE,
+            &fields.each_ref().map(String::as_str),
+            signature,
+        )
     }
+}
+
+/// What a local upload URL signs: the file, its expiry, type and size.
+fn local_upload_fields(file_id: &str, expires: i64, content_type: &str, size: u64) -> [String; 4] {
+    [
+        file_id.to_owned(),
+        expires.to_string(),
+        content_type.to_owned(),
+        size.to_string(),
+    ]
 }
 
 /// What local upload URLs are signed for.

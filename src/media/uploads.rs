@@ -426,12 +426,12 @@ pub async fn complete(state: &AppState, caller: &Caller, file_id: &str) -> AppRe
     if row.status != MediaStatus::Pending.as_str() {
         return Err(conflict("The upload is already completed"));
     }
-    if !claim_completion(state, &row.id, true).await? {
+    if !claim_completion(state, &row.id).await? {
         return Err(conflict("The upload is being completed"));
     }
     if let Err(err) = check_and_store(state, &row).await {
         // Completing may be tried again (a refused file has failed the upload already).
-        claim_completion(state, &row.id, false).await?;
+        release_completion(state, &row.id).await?;
         return Err(err);
     }
     get(state, caller, file_id).await
@@ -503,26 +503,35 @@ async fn check_and_store(state: &AppState, row: &media::Model) -> AppResult<()> 
 /// How long a claimed completion keeps others out (its server may have stopped).
 const COMPLETION_LEASE: TimeDelta = TimeDelta::minutes(1);
 
-/// Claims the completion of the PENDING upload `id` (false when another request is
-/// completing it, or it is no longer PENDING), or with `claim` false lets it go.
-async fn claim_completion(state: &AppState, id: &str, claim: bool) -> AppResult<bool> {
+/// Claims the completion of the PENDING upload `id`: false when another request is
+/// completing it, or it is no longer PENDING.
+async fn claim_completion(state: &AppState, id: &str) -> AppResult<bool> {
     let at = now();
-    let mut update = media::Entity::update_many()
+    let claimed = media::Entity::update_many()
+        .col_expr(media::Column::CompletionStartedAt, Expr::value(at))
+        .filter(media::Column::Id.eq(id))
+        .filter(media::Column::Status.eq(MediaStatus::Pending.as_str()))
+        .filter(
+            media::Column::CompletionStartedAt
+                .is_null()
+                .or(media::Column::CompletionStartedAt.lt(at - COMPLETION_LEASE)),
+        )
+        .exec(&state.writer)
+        .await?;
+    Ok(claimed.rows_affected == 1)
+}
+
+/// Lets the completion of upload `id` go, so it may be tried again.
+async fn release_completion(state: &AppState, id: &str) -> AppResult<()> {
+    media::Entity::update_many()
         .col_expr(
             media::Column::CompletionStartedAt,
-            Expr::value(claim.then_some(at)),
+            Expr::value(None::<DateTime<Utc>>),
         )
-        .filter(media::Column::Id.eq(id));
-    if claim {
-        update = update
-            .filter(media::Column::Status.eq(MediaStatus::Pending.as_str()))
-            .filter(
-                media::Column::CompletionStartedAt
-                    .is_null()
-                    .or(media::Column::CompletionStartedAt.lt(at - COMPLETION_LEASE)),
-            );
-    }
-    Ok(update.exec(&state.writer).await?.rows_affected == 1)
+        .filter(media::Column::Id.eq(id))
+        .exec(&state.writer)
+        .await?;
+    Ok(())
 }
 
 /// The caller's upload.
@@ -616,7 +625,7 @@ fn ready_update(sha256: &str) -> media::ActiveModel {
 
 /// Sets `ready` on upload `id` if it is still PROCESSING; false when it is gone.
 async fn mark_ready(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl ConnectionTrait,
     id: &str,
     ready: media::ActiveModel,
 ) -> AppResult<bool> {

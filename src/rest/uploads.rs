@@ -24,7 +24,7 @@ use crate::{
     auth::{Caller, Viewer},
     error::{AppError, AppResult},
     media::{
-        kinds,
+        CACHE_FOR_GOOD, kinds,
         uploads::{self, MediaView, PresignInput, PresignedUpload, UploadUrlQuery},
     },
     state::AppState,
@@ -178,7 +178,7 @@ async fn serve(
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
+                HeaderValue::from_static(CACHE_FOR_GOOD),
             ),
             (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
             // Uploaded files are never a page: nothing in one runs (a PDF's scripts).

@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     error::{AppError, AppResult},
-    media::MediaConfig,
+    media::{CACHE_FOR_GOOD, MediaConfig},
 };
 
 /// How long one request to the bucket may take.
@@ -184,10 +184,7 @@ impl S3Storage {
         let options = PutOptions {
             attributes: Attributes::from_iter([
                 (Attribute::ContentType, content_type.to_owned()),
-                (
-                    Attribute::CacheControl,
-                    "public, max-age=31536000, immutable".to_owned(),
-                ),
+                (Attribute::CacheControl, CACHE_FOR_GOOD.to_owned()),
             ]),
             ..PutOptions::default()
         };
