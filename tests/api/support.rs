@@ -337,8 +337,9 @@ impl TestApp {
         address
     }
 
-    /// Sends a request through the real router.
-    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+    /// Sends a request through the real router; the answer's status, headers and
+    /// raw bytes.
+    pub async fn send_raw(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
         let response = self
             .router
             .clone()
@@ -353,6 +354,12 @@ impl TestApp {
             .await
             .expect("body")
             .to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
+    /// Sends a request through the real router.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let (status, headers, bytes) = self.send_raw(request).await;
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -640,11 +647,6 @@ impl TestApp {
             .filter(|(from, _)| !from.is_empty() && sender.contains(from.as_str()))
             .map(|(_, mail)| mail)
             .collect()
-    }
-
-    /// The router, for a test that reads a response's raw bytes.
-    pub fn router(&self) -> Router {
-        self.router.clone()
     }
 
     /// What the application stored, read behind its back.
